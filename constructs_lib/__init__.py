@@ -1,0 +1,1 @@
+"""Copyable constructs: each folder is one unit that depends only on aws_cdk, constructs and itself."""

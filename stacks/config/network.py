@@ -1,0 +1,55 @@
+"""Configuration of the Network stack: the shared dual-stack VPC."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from stacks.config.common import LOG_RETENTION_CHOICES
+from stacks.config.loader import fail, setting
+
+# Interface endpoints a user may switch on. Each costs about 0.01 USD per hour per AZ, so the
+# sandbox default is none: traffic to these services leaves through the NAT gateway instead.
+INTERFACE_ENDPOINTS = (
+    "ecr.api",
+    "ecr.dkr",
+    "logs",
+    "sts",
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+    "ec2",
+    "eks",
+    "eks-auth",
+    "sqs",
+    "secretsmanager",
+    "kms",
+)
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """The VPC that every other stack runs in."""
+
+    cidr: str = "10.0.0.0/16"
+    max_azs: int = setting(2, minimum=2, maximum=6)
+    # One NAT gateway is enough for a sandbox; production puts one in every AZ so that an AZ
+    # outage does not take egress away from the others.
+    nat_gateways: int = setting(1, minimum=1, maximum=6)
+    # None: the stage's log_retention_days.
+    flow_log_retention_days: int | None = setting(None, choices=LOG_RETENTION_CHOICES)
+    interface_endpoints: tuple[str, ...] = setting((), choices=INTERFACE_ENDPOINTS)
+    # Value of the `karpenter.sh/discovery` tag on the private subnets; the EKS stack's
+    # Karpenter EC2NodeClass selects subnets and security groups by it.
+    discovery_tag: str = setting("containers-update", pattern=r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+    def check(self, path: str) -> None:
+        try:
+            network = ipaddress.IPv4Network(self.cidr)
+        except ValueError:
+            fail(f"{path}.cidr", "must be an IPv4 CIDR block such as 10.0.0.0/16", self.cidr)
+        if network.prefixlen != 16:
+            # The subnet plan (public /22, private /19, isolated /24 per AZ) fills a /16 for 6 AZs.
+            fail(f"{path}.cidr", "must be a /16 block (the subnet plan is sized for it)", self.cidr)
+        if self.nat_gateways > self.max_azs:
+            fail(f"{path}.nat_gateways", f"must not exceed max_azs ({self.max_azs})", self.nat_gateways)
