@@ -35,7 +35,7 @@ from constructs import Construct  # noqa: E402
 
 from constructs_lib.network import DualStackVpcProps  # noqa: E402
 from constructs_lib.network.dual_stack_vpc import KARPENTER_DISCOVERY_TAG  # noqa: E402
-from stacks.config import AppConfig, ConfigError, load_config  # noqa: E402
+from stacks.config import AppConfig, load_config  # noqa: E402
 from stacks.config.common import LOG_RETENTION_DAYS, REMOVAL_POLICIES  # noqa: E402
 from stacks.network_stack import NetworkStack  # noqa: E402
 

@@ -57,15 +57,17 @@ class DualStackVpc(Construct):
     Attributes: `vpc` (the `ec2.Vpc`), `flow_log_group`.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, props: DualStackVpcProps | None = None) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, props: DualStackVpcProps | None = None
+    ) -> None:
         super().__init__(scope, construct_id)
         props = props or DualStackVpcProps()
         if props.nat_gateways < 1:
-            raise ValueError(
-                f"nat_gateways must be at least 1 (private subnets need IPv4 egress), got {props.nat_gateways}"
-            )
+            raise ValueError(f"nat_gateways must be at least 1 (for IPv4 egress), got {props.nat_gateways}")
         if props.nat_gateways > props.max_azs:
-            raise ValueError(f"nat_gateways must not exceed max_azs ({props.max_azs}), got {props.nat_gateways}")
+            raise ValueError(
+                f"nat_gateways must not exceed max_azs ({props.max_azs}), got {props.nat_gateways}"
+            )
 
         self.vpc = ec2.Vpc(
             self,
@@ -76,12 +78,18 @@ class DualStackVpc(Construct):
             nat_gateways=props.nat_gateways,
             subnet_configuration=[
                 ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=22),
-                ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=19),
-                ec2.SubnetConfiguration(name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24),
+                ec2.SubnetConfiguration(
+                    name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=19
+                ),
+                ec2.SubnetConfiguration(
+                    name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
+                ),
             ],
             enable_dns_hostnames=True,
             enable_dns_support=True,
-            gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)},
+            gateway_endpoints={
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
+            },
         )
 
         for subnet in self.vpc.public_subnets:

@@ -42,7 +42,9 @@ class AppConfig:
 def load_config(*, stage: str | None = None, path: str | None = None) -> AppConfig:
     """Read `config/<stage>.yaml` (default `sandbox`) or the file at `path`, and validate it."""
     if stage is not None and path is not None:
-        raise ConfigError(f"give either -c stage or -c config, not both (got stage={stage!r}, config={path!r})")
+        raise ConfigError(
+            f"give either -c stage or -c config, not both (got stage={stage!r}, config={path!r})"
+        )
     if path is None:
         stage = stage or "sandbox"
         candidate = CONFIG_DIR / f"{stage}.yaml"

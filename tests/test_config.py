@@ -1,0 +1,121 @@
+"""Configuration: bad input stops synth with one line naming the setting and the bad value."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stacks.config import AppConfig, ConfigError, load_config
+from stacks.config.loader import build
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_default_is_the_sandbox_stage() -> None:
+    config = load_config()
+    assert config.stage == "sandbox"
+    assert config.removal_policy == "destroy"
+    assert config.network.nat_gateways == 1
+    assert all(getattr(config, section).enabled for section in ("registry", "ecs", "eks"))
+
+
+def test_production_stage_changes_retention_nat_and_protection() -> None:
+    sandbox, production = load_config(stage="sandbox"), load_config(stage="production")
+    assert (production.removal_policy, production.deletion_protection) == ("retain", True)
+    assert production.log_retention_days > sandbox.log_retention_days
+    assert production.network.nat_gateways == production.network.max_azs
+
+
+def test_configuration_is_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        load_config().network.max_azs = 9  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"netwrok": {}}, "netwrok is not a known setting"),
+        ({"network": {"nat_gateway": 1}}, "network.nat_gateway is not a known setting"),
+        ({"log_retention_days": "7"}, "log_retention_days must be a whole number, got '7'"),
+        ({"log_retention_days": 8}, "log_retention_days must be one of 1, 3, 5, 7,"),
+        ({"deletion_protection": "yes"}, "deletion_protection must be true or false, got 'yes'"),
+        ({"removal_policy": "snapshot"}, "removal_policy must be one of 'destroy', 'retain', got 'snapshot'"),
+        ({"region": "tokyo"}, "region must match"),
+        ({"network": {"max_azs": 1}}, "network.max_azs must be at least 2, got 1"),
+        ({"network": {"nat_gateways": 0}}, "network.nat_gateways must be at least 1, got 0"),
+        (
+            {"network": {"max_azs": 2, "nat_gateways": 3}},
+            "network.nat_gateways must not exceed max_azs (2), got 3",
+        ),
+        ({"network": {"cidr": "10.0.0.0/24"}}, "network.cidr must be a /16 block"),
+        ({"network": {"cidr": "banana"}}, "network.cidr must be an IPv4 CIDR block"),
+        (
+            {"network": {"interface_endpoints": ["ecr.api", "s3"]}},
+            "network.interface_endpoints[1] must be one of",
+        ),
+        (
+            {"network": {"interface_endpoints": "ecr.api"}},
+            "network.interface_endpoints must be a list, got 'ecr.api'",
+        ),
+        ({"network": []}, "network must be a mapping of keys to values, got []"),
+        ({"tags": ["a"]}, "tags must be a mapping, got ['a']"),
+        ({"registry": {"enabled": 1}}, "registry.enabled must be true or false, got 1"),
+    ],
+)
+def test_fails_when_a_value_is_unknown_mistyped_or_out_of_range(data: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        build(AppConfig, data)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_fails_when_the_stage_has_no_file() -> None:
+    with pytest.raises(
+        ConfigError, match=r"stage must name a file in config/ \(production, sandbox\), got 'prod'"
+    ):
+        load_config(stage="prod")
+
+
+def test_fails_when_the_config_file_is_missing(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config must be the path of a YAML file"):
+        load_config(path=str(tmp_path / "nope.yaml"))
+
+
+def test_fails_when_the_file_is_not_yaml(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("network:\n  max_azs: [1\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml is not valid YAML at line \d+"):
+        load_config(path=str(bad))
+
+
+def test_fails_when_both_stage_and_config_are_given() -> None:
+    with pytest.raises(ConfigError, match="give either -c stage or -c config"):
+        load_config(stage="sandbox", path="config/sandbox.yaml")
+
+
+def run_app(tmp_path: Path, context: str) -> subprocess.CompletedProcess[str]:
+    """Run app.py the way the CDK CLI does: context in CDK_CONTEXT_JSON, output to CDK_OUTDIR."""
+    env = {**os.environ, "CDK_CONTEXT_JSON": context, "CDK_OUTDIR": str(tmp_path / "out")}
+    return subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_bad_configuration_stops_the_app_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("network:\n  max_azs: 3\n  nat_gateways: 4\n")
+    result = run_app(tmp_path, f'{{"config": "{bad}"}}')
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: network.nat_gateways must not exceed max_azs (3), got 4"
+    assert not (tmp_path / "out" / "manifest.json").exists(), "nothing may be synthesized"
