@@ -44,7 +44,7 @@ $(STAMP)/node: package-lock.json $(STAMP)/python
 	@mkdir -p $(STAMP) && touch $@
 
 synth: setup
-	$(CDK) synth --all --quiet $(CONTEXT)
+	$(CDK) synth --quiet $(CONTEXT)
 	@echo "synthesized: $$(ls cdk.out/*.template.json | xargs -n1 basename | sed 's/.template.json//' | tr '\n' ' ')"
 
 lint: setup

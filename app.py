@@ -38,6 +38,8 @@ from constructs_lib.network.dual_stack_vpc import KARPENTER_DISCOVERY_TAG  # noq
 from stacks.config import AppConfig, load_config  # noqa: E402
 from stacks.config.common import LOG_RETENTION_DAYS, REMOVAL_POLICIES  # noqa: E402
 from stacks.network_stack import NetworkStack  # noqa: E402
+from stacks.registry_replica_stack import RegistryReplicaStack  # noqa: E402
+from stacks.registry_stack import RegistryStack  # noqa: E402
 
 
 def resolve_environment(config: AppConfig, environ: Mapping[str, str]) -> cdk.Environment:
@@ -75,6 +77,35 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
     stacks: dict[str, cdk.Stack] = {"Network": network}
 
     # --- Registry (ECR) ---
+    registry: RegistryStack | None = None
+    if config.registry.enabled:
+        registry = RegistryStack(
+            app,
+            "Registry",
+            env=env,
+            description="ECR enhanced scanning, pull-through cache, creation templates and replication",
+            config=config.registry,
+            removal_policy=removal_policy,
+            log_retention=LOG_RETENTION_DAYS[config.log_retention_days],
+        )
+        stacks["Registry"] = registry
+        replication = config.registry.replication
+        if replication.enabled and replication.template_prefixes:
+            # The replicas' creation templates must be in the destination region's registry.
+            # Same account as `env` (unresolved without credentials); plain strings only, no
+            # cross-region references.
+            replica = RegistryReplicaStack(
+                app,
+                "RegistryReplica",
+                env=cdk.Environment(account=env.account, region=replication.destination_region),
+                description="ECR creation templates and KMS key of the repositories that replication creates",
+                config=config.registry,
+                removal_policy=removal_policy,
+            )
+            # Deployed first, so the templates exist before the first replica is created; and
+            # destroyed last, after the Registry's cleanup has deleted the replicas its key encrypts.
+            registry.add_stack_dependency(replica, "replicas are created from its creation templates")
+            stacks["RegistryReplica"] = replica
 
     # --- EcsFargate ---
 

@@ -70,18 +70,22 @@ def test_synth_with_an_account_known_makes_no_lookup_and_no_network_call(tmp_pat
     assert "missing" not in manifest, f"synth asked for context lookups: {manifest.get('missing')}"
     stacks = {name: a for name, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"}
     assert "Network" in stacks
-    assert {a["environment"] for a in stacks.values()} == {"aws://111122223333/eu-west-1"}
+    environments = {name: artifact["environment"] for name, artifact in stacks.items()}
+    # The replication template lives in the destination region, whatever the CLI's region.
+    assert environments.pop("RegistryReplica") == "aws://111122223333/ap-northeast-3"
+    assert set(environments.values()) == {"aws://111122223333/eu-west-1"}
 
 
 def test_without_credentials_stacks_use_the_configured_region(sandbox: Synthesized) -> None:
     manifest = json.loads((sandbox.outdir / "manifest.json").read_text())
     assert "missing" not in manifest
     environments = {
-        artifact["environment"]
-        for artifact in manifest["artifacts"].values()
+        name: artifact["environment"]
+        for name, artifact in manifest["artifacts"].items()
         if artifact["type"] == "aws:cloudformation:stack"
     }
-    assert environments == {"aws://unknown-account/ap-northeast-1"}
+    assert environments.pop("RegistryReplica") == "aws://unknown-account/ap-northeast-3"
+    assert set(environments.values()) == {"aws://unknown-account/ap-northeast-1"}
 
 
 def test_cli_region_is_used_only_together_with_credentials() -> None:

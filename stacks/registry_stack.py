@@ -1,0 +1,186 @@
+"""Registry stack: ECR enhanced scanning, finding alerts, pull-through cache, creation templates, replication.
+
+The only owner of the registry-wide singletons of its account and region (scanning and
+replication configurations, cache rules, creation templates). Consumers (EcsFargate, Eks) get
+`pull_through_cache` and `app_repository` from it in `app.py`. The creation templates of the
+replicas live in the destination region, in the RegistryReplica stack that this one depends on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from constructs_lib.ecr import (
+    CleanupTarget,
+    CreatedRepositoryCleanup,
+    CrossRegionReplication,
+    EnhancedScanning,
+    PullThroughCache,
+    RepositoryCreationTemplates,
+    ScanFindingAlerts,
+)
+from stacks.config.registry import RegistryConfig
+
+
+class RegistryStack(cdk.Stack):
+    """ECR for the whole account and region, plus the application repository.
+
+    Attributes: `pull_through_cache` (`PullThroughCache`), `app_repository` (`ecr.Repository`),
+    `key` (the KMS key of the application and template-made repositories), `scanning`,
+    `findings`, `templates`, `replication` (None when disabled).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: RegistryConfig,
+        removal_policy: cdk.RemovalPolicy,
+        log_retention: logs.RetentionDays,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        sandbox = removal_policy == cdk.RemovalPolicy.DESTROY
+
+        self.scanning = EnhancedScanning(
+            self,
+            "Scanning",
+            continuous_filters=config.scanning.continuous_filters,
+            scan_on_push_filters=config.scanning.scan_on_push_filters,
+        )
+        self.findings = ScanFindingAlerts(
+            self,
+            "Findings",
+            minimum_severity=config.findings.minimum_severity,
+            email=config.findings.email,
+            removal_policy=removal_policy,
+        )
+
+        self.key = kms.Key(
+            self,
+            "RepositoryKey",
+            description="Encrypts the application repository and the repositories ECR creates from templates",
+            enable_key_rotation=True,
+            pending_window=cdk.Duration.days(7),
+            removal_policy=removal_policy,
+        )
+
+        ptc = config.pull_through_cache
+        self.pull_through_cache = PullThroughCache(
+            self,
+            "PullThroughCache",
+            upstreams=ptc.upstreams,
+            # Secrets are referenced by name, never created here: their values stay out of templates.
+            credentials={
+                upstream: _existing_secret(self, f"{_pascal(upstream)}Credentials", name_or_arn)
+                for upstream, name_or_arn in ptc.credentials.items()
+            },
+        )
+
+        self.templates = RepositoryCreationTemplates(
+            self,
+            "CreationTemplates",
+            encryption_key=self.key,
+            untagged_expiry_days=config.lifecycle.untagged_expiry_days,
+            keep_last_images=config.lifecycle.keep_last_images,
+        )
+        for upstream, prefix in self.pull_through_cache.prefixes.items():
+            # MUTABLE: a cached tag follows its upstream (ECR re-points `nginx:stable` when the
+            # upstream moves it); with IMMUTABLE the cache could never refresh a moved tag.
+            # The untagged images a refresh leaves behind expire by the lifecycle policy.
+            self.templates.add(
+                f"Cache{_pascal(upstream)}",
+                prefix=prefix,
+                applied_for=["PULL_THROUGH_CACHE"],
+                image_tag_mutability=ecr.TagMutability.MUTABLE,
+                description=f"Repositories cached from {upstream}",
+            )
+
+        self.replication: CrossRegionReplication | None = None
+        if config.replication.enabled:
+            self.replication = CrossRegionReplication(
+                self,
+                "Replication",
+                destination_region=config.replication.destination_region,
+                repository_prefixes=config.replication.repository_prefixes,
+            )
+            # No REPLICATION template here: replication only flows out of this region, and the
+            # replicas are created (and shaped by the templates) in the destination registry,
+            # which the RegistryReplica stack sets up.
+
+        lifecycle = config.lifecycle
+        # No repository-level scan-on-push: the registry's enhanced scanning configuration
+        # decides how every repository is scanned (and overrides the per-repository setting).
+        self.app_repository = ecr.Repository(
+            self,
+            "AppRepository",
+            repository_name=config.application_repository,
+            encryption=ecr.RepositoryEncryption.KMS,
+            encryption_key=self.key,
+            image_tag_mutability=ecr.TagMutability.IMMUTABLE,
+            lifecycle_rules=[
+                ecr.LifecycleRule(
+                    rule_priority=1,
+                    description=f"Expire untagged images {lifecycle.untagged_expiry_days} days after push",
+                    tag_status=ecr.TagStatus.UNTAGGED,
+                    max_image_age=cdk.Duration.days(config.lifecycle.untagged_expiry_days),
+                ),
+                ecr.LifecycleRule(
+                    rule_priority=2,
+                    description=f"Keep only the {config.lifecycle.keep_last_images} newest images",
+                    tag_status=ecr.TagStatus.ANY,
+                    max_image_count=config.lifecycle.keep_last_images,
+                ),
+            ],
+            removal_policy=removal_policy,
+            # Sandbox: CloudFormation deletes the images with the repository (native EmptyOnDelete).
+            empty_on_delete=True if sandbox else None,
+        )
+
+        if sandbox:
+            # Cached and replicated repositories are not CloudFormation resources: delete them
+            # with the stack, or they outlive the key they are encrypted with.
+            targets = [CleanupTarget(prefix) for prefix in self.pull_through_cache.prefixes.values()]
+            if self.replication is not None:
+                # The replicas are encrypted with the RegistryReplica stack's key; this stack
+                # depends on that one, so `cdk destroy` deletes them here before that key goes.
+                targets += [
+                    CleanupTarget(prefix, region=self.replication.destination_region)
+                    for prefix in config.replication.template_prefixes
+                ]
+            self.cleanup = CreatedRepositoryCleanup(
+                self, "CreatedRepositoryCleanup", targets=targets, log_retention=log_retention
+            )
+            # Deleted first: after the rules and replication stop making repositories.
+            self.cleanup.node.add_dependency(self.pull_through_cache, self.templates, self.key)
+            if self.replication is not None:
+                self.cleanup.node.add_dependency(self.replication)
+
+        cdk.CfnOutput(self, "AppRepositoryUri", value=self.app_repository.repository_uri)
+        cdk.CfnOutput(self, "FindingsTopicArn", value=self.findings.topic.topic_arn)
+        for upstream, prefix in self.pull_through_cache.prefixes.items():
+            cdk.CfnOutput(
+                self,
+                f"CachePrefix{_pascal(upstream)}",
+                value=f"{self.account}.dkr.ecr.{self.region}.{self.url_suffix}/{prefix}/",
+                description=f"Pull {upstream} images through this prefix",
+            )
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("-"))
+
+
+def _existing_secret(scope: Construct, construct_id: str, name_or_arn: str) -> secretsmanager.ISecret:
+    """An existing secret by full ARN, or by name (then its ARN is partial: no random suffix)."""
+    if name_or_arn.startswith("arn:"):
+        return secretsmanager.Secret.from_secret_complete_arn(scope, construct_id, name_or_arn)
+    return secretsmanager.Secret.from_secret_name_v2(scope, construct_id, name_or_arn)

@@ -1,0 +1,157 @@
+"""Bad Registry settings stop synth with one line naming the key (config) or the prop (construct)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from constructs_lib.ecr import CrossRegionReplication, EnhancedScanning, PullThroughCache, ScanFindingAlerts
+from stacks.config import ConfigError, load_config
+from stacks.config.loader import build
+from stacks.config.registry import RegistryConfig
+from tests.registry.conftest import ENV, make_registry
+
+
+def registry_config(data: dict[str, Any]) -> RegistryConfig:
+    return build(RegistryConfig, data, "registry")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"scanning": {"continuous_filters": ["App/*"]}},
+            "registry.scanning.continuous_filters[0] must match",
+        ),
+        (
+            {"scanning": {"scan_on_push_filters": ["app/ web"]}},
+            "registry.scanning.scan_on_push_filters[0] must match",
+        ),
+        (
+            {"scanning": {"continuous_filters": [f"r{i}" for i in range(101)]}},
+            "may list at most 100 items, got 101",
+        ),
+        (
+            {"pull_through_cache": {"upstreams": ["gcr"]}},
+            "registry.pull_through_cache.upstreams[0] must be one of",
+        ),
+        (
+            {
+                "pull_through_cache": {
+                    "upstreams": ["docker-hub"],
+                    "credentials": {"docker-hub": "dockerhub-token"},
+                }
+            },
+            "registry.pull_through_cache.credentials.docker-hub must be a secret name starting "
+            "ecr-pullthroughcache/",
+        ),
+        (
+            {"pull_through_cache": {"upstreams": ["ecr-public", "github-container-registry"]}},
+            "registry.pull_through_cache.credentials.github-container-registry must name",
+        ),
+        (
+            {"pull_through_cache": {"credentials": {"docker-hub": "ecr-pullthroughcache/docker-hub"}}},
+            "registry.pull_through_cache.credentials must name upstreams listed",
+        ),
+        ({"findings": {"minimum_severity": "SEVERE"}}, "registry.findings.minimum_severity must be one of"),
+        ({"findings": {"email": "not-an-address"}}, "registry.findings.email must match"),
+        (
+            {"replication": {"destination_region": "osaka"}},
+            "registry.replication.destination_region must match",
+        ),
+        (
+            {"replication": {"repository_prefixes": ["App/"]}},
+            "registry.replication.repository_prefixes[0] must match",
+        ),
+        ({"application_repository": "App"}, "registry.application_repository must match"),
+        ({"lifecycle": {"keep_last_images": 0}}, "registry.lifecycle.keep_last_images must be at least 1"),
+        ({"scaning": {}}, "registry.scaning is not a known setting"),
+    ],
+)
+def test_fails_when_a_setting_is_bad(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        registry_config(data)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_fails_when_replicating_to_the_stack_region() -> None:
+    with pytest.raises(
+        ValueError, match=r"^destination_region must differ from the stack's region, got 'ap-northeast-1'$"
+    ):
+        make_registry({"replication": {"destination_region": "ap-northeast-1"}})
+
+
+def test_fails_from_the_yaml_file_with_one_line(tmp_path: Path) -> None:
+    file = tmp_path / "bad.yaml"
+    file.write_text("registry:\n  pull_through_cache:\n    upstreams: [ecr-public, harbor]\n")
+    with pytest.raises(
+        ConfigError, match=r"^registry\.pull_through_cache\.upstreams\[1\] must be one of .*'harbor'$"
+    ):
+        load_config(path=str(file))
+
+
+@pytest.mark.parametrize("stage", ["sandbox", "production"])
+def test_both_stages_parse(stage: str) -> None:
+    config = load_config(stage=stage).registry
+    assert config.replication.destination_region == "ap-northeast-3"
+    assert config.pull_through_cache.upstreams == ("ecr-public", "quay", "k8s")
+
+
+# --- the constructs validate their own props (for users who copy them) -----------------------
+
+
+def scope() -> cdk.Stack:
+    return cdk.Stack(cdk.App(), "S", env=ENV)
+
+
+@pytest.mark.parametrize(
+    ("build_it", "message"),
+    [
+        (
+            lambda s: EnhancedScanning(s, "X", continuous_filters=["a b"]),
+            "continuous_filters must be lowercase",
+        ),
+        (
+            lambda s: EnhancedScanning(s, "X", continuous_filters=["x"] * 101),
+            "continuous_filters must list at most 100",
+        ),
+        (lambda s: EnhancedScanning(s, "X", continuous_filters="app/*"), "continuous_filters must be a list"),
+        (lambda s: PullThroughCache(s, "X", upstreams=["harbor"]), "upstreams must be among"),
+        (
+            lambda s: PullThroughCache(s, "X", upstreams=["docker-hub"]),
+            "credentials must hold a ecr-pullthroughcache/",
+        ),
+        (lambda s: PullThroughCache(s, "X", prefixes={"quay": "Q"}), "prefixes must be 2 to 30"),
+        (
+            lambda s: PullThroughCache(
+                s,
+                "X",
+                upstreams=["docker-hub"],
+                credentials={
+                    "docker-hub": cdk.aws_secretsmanager.Secret.from_secret_name_v2(s, "S", "docker")
+                },
+            ),
+            "credentials must be secrets named ecr-pullthroughcache/..., got 'docker'",
+        ),
+        (lambda s: ScanFindingAlerts(s, "X", minimum_severity="low"), "minimum_severity must be one of"),
+        (
+            lambda s: CrossRegionReplication(
+                s, "X", destination_region="ap-northeast-1", repository_prefixes=["app/"]
+            ),
+            "destination_region must differ from the stack's region",
+        ),
+        (
+            lambda s: CrossRegionReplication(s, "X", destination_region="us-east-1", repository_prefixes=[]),
+            "repository_prefixes must list 1 to 100 prefixes",
+        ),
+    ],
+)
+def test_constructs_fail_cleanly_on_bad_props(build_it: Any, message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        build_it(scope())
+    assert str(error.value).startswith(message)
+    assert "\n" not in str(error.value)
