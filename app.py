@@ -35,8 +35,9 @@ from constructs import Construct  # noqa: E402
 
 from constructs_lib.network import DualStackVpcProps  # noqa: E402
 from constructs_lib.network.dual_stack_vpc import KARPENTER_DISCOVERY_TAG  # noqa: E402
-from stacks.config import AppConfig, load_config  # noqa: E402
+from stacks.config import AppConfig, ConfigError, load_config  # noqa: E402
 from stacks.config.common import LOG_RETENTION_DAYS, REMOVAL_POLICIES  # noqa: E402
+from stacks.ecs_fargate_stack import EcsFargateStack  # noqa: E402
 from stacks.network_stack import NetworkStack  # noqa: E402
 from stacks.registry_replica_stack import RegistryReplicaStack  # noqa: E402
 from stacks.registry_stack import RegistryStack  # noqa: E402
@@ -108,6 +109,30 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             stacks["RegistryReplica"] = replica
 
     # --- EcsFargate ---
+    if config.ecs.enabled:
+        if registry is None:
+            # The Graviton service pulls through the Registry's cache and the image build pushes to
+            # its application repository: without the Registry stack there is nothing to pull from.
+            raise ConfigError(
+                "ecs.enabled needs registry.enabled: true (the Graviton service pulls through the registry's "
+                "cache and the image build pushes to its repository), got registry.enabled false"
+            )
+        ecs_fargate = EcsFargateStack(
+            app,
+            "EcsFargate",
+            env=env,
+            description="ECS on Fargate: fast-scaling Graviton service, arm64 builds, Windows with ECS Exec",
+            vpc=network.vpc,
+            pull_through_cache=registry.pull_through_cache,
+            app_repository=registry.app_repository,
+            config=config.ecs,
+            log_retention_days=config.log_retention_days,
+            removal_policy=removal_policy,
+            deletion_protection=config.deletion_protection,
+        )
+        # The pull-through cache rule must exist before the first task pulls through it.
+        ecs_fargate.add_stack_dependency(registry, "pulls images through the registry's cache rules")
+        stacks["EcsFargate"] = ecs_fargate
 
     # --- Eks ---
 

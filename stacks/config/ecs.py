@@ -2,7 +2,87 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from stacks.config.loader import fail, setting
+
+# An ACM certificate in the stack's region: arn:<partition>:acm:<region>:<account>:certificate/<id>.
+CERTIFICATE_ARN_PATTERN = r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+"
+# Fargate Linux task sizes in CPU units (0.25 to 16 vCPU):
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+LINUX_CPU_CHOICES = (256, 512, 1024, 2048, 4096, 8192, 16384)
+# Windows on Fargate: 1, 2 or 4 vCPU (the 8 and 16 vCPU sizes are Linux only):
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+WINDOWS_CPU_CHOICES = (1024, 2048, 4096)
+
+
+@dataclass(frozen=True)
+class GravitonServiceConfig:
+    """The arm64 web service behind the dual-stack load balancer."""
+
+    # 0.25 vCPU and 0.5 GB: the smallest Fargate size, so a burst of hundreds of tasks stays cheap.
+    cpu: int = setting(256, choices=LINUX_CPU_CHOICES)
+    memory_mib: int = setting(512, minimum=512, maximum=122880)
+    # The upstream image, pulled through the Registry stack's ECR Public cache; it must be arm64
+    # or multi-arch (an amd64-only image fails with `exec format error`).
+    image: str = setting(
+        "public.ecr.aws/nginx/nginx:stable", pattern=r"public\.ecr\.aws/[a-z0-9._/-]+:[A-Za-z0-9._-]+"
+    )
+    container_port: int = setting(80, minimum=1, maximum=65535)
+    health_check_path: str = setting("/", pattern=r"/[A-Za-z0-9._~/-]*")
+    # One task is enough to look at in a sandbox; the maximum is high enough to watch a burst of
+    # hundreds of tasks launch (README: "Watch the fast scale-out"). Fargate vCPU quotas apply.
+    min_tasks: int = setting(1, minimum=0, maximum=5000)
+    max_tasks: int = setting(300, minimum=1, maximum=5000)
+    # Target tracking on ALB requests per target (per minute) and on average CPU.
+    requests_per_target: int = setting(600, minimum=1, maximum=1_000_000)
+    cpu_target_percent: int = setting(60, minimum=10, maximum=90)
+    scale_out_cooldown_seconds: int = setting(30, minimum=0, maximum=3600)
+    scale_in_cooldown_seconds: int = setting(300, minimum=0, maximum=3600)
+    # 20-second CPU and memory metrics, and the high-resolution CPU target tracking policy.
+    high_resolution_metrics: bool = True
+    # Capacity provider strategy: the first `on_demand_base` tasks on FARGATE, the rest split by
+    # weight. Weight 0 on demand with weight 1 on Spot puts everything above the base on Spot.
+    on_demand_base: int = setting(1, minimum=0, maximum=100000)
+    on_demand_weight: int = setting(0, minimum=0, maximum=1000)
+    spot_weight: int = setting(1, minimum=0, maximum=1000)
+    # Seconds the load balancer keeps sending in-flight requests to a task that is stopping.
+    deregistration_delay_seconds: int = setting(15, minimum=0, maximum=3600)
+    # An ACM certificate in the stack's region: HTTPS on 443 and a redirect from 80. None: HTTP only.
+    certificate_arn: str | None = setting(None, pattern=CERTIFICATE_ARN_PATTERN)
+    # ALB access logs to an S3 bucket the stack creates (kept by the stage's removal policy).
+    access_logs: bool = False
+
+    def check(self, path: str) -> None:
+        if self.max_tasks < self.min_tasks:
+            fail(f"{path}.max_tasks", f"must be at least min_tasks ({self.min_tasks})", self.max_tasks)
+        if self.on_demand_weight == 0 and self.spot_weight == 0:
+            fail(f"{path}.spot_weight", "must be above 0 when on_demand_weight is 0", self.spot_weight)
+
+
+@dataclass(frozen=True)
+class WindowsServiceConfig:
+    """The Windows Server 2022 Core service that shows ECS Exec on Windows."""
+
+    # Windows on Fargate needs at least 1 vCPU and 2 GB; 1 vCPU allows 2 to 8 GB.
+    cpu: int = setting(1024, choices=WINDOWS_CPU_CHOICES)
+    memory_mib: int = setting(2048, minimum=2048, maximum=122880)
+    image: str = setting(
+        "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022",
+        pattern=r"[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]+",
+    )
+    # 0 in the sandbox: a Windows task costs more per hour than the rest of the stack together
+    # and takes minutes to pull its image, so it is opt-in (set 1 to try ECS Exec on Windows).
+    desired_count: int = setting(0, minimum=0, maximum=100)
+
+
+@dataclass(frozen=True)
+class ImageBuildConfig:
+    """The CodeBuild project that builds the sample app on Graviton into the app repository."""
+
+    # Also build linux/amd64 and push a manifest list, so one tag runs on Graviton and x86.
+    multi_arch: bool = True
+    build_timeout_minutes: int = setting(20, minimum=5, maximum=480)
 
 
 @dataclass(frozen=True)
@@ -10,3 +90,6 @@ class EcsConfig:
     """ECS on Fargate."""
 
     enabled: bool = True
+    graviton: GravitonServiceConfig = field(default_factory=GravitonServiceConfig)
+    windows: WindowsServiceConfig = field(default_factory=WindowsServiceConfig)
+    image_build: ImageBuildConfig = field(default_factory=ImageBuildConfig)

@@ -1,0 +1,267 @@
+"""A Graviton (arm64) web service on Fargate behind a dual-stack ALB, tuned to scale out fast.
+
+Slides 5-8 of the talk: Fargate launches up to 500 tasks per minute per service, and Graviton2
+tasks give up to 40% better price-performance. The service scales on ALB requests per target and
+on CPU (20-second metrics where enabled), and new tasks take traffic seconds after they start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import aws_cdk as cdk
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from ._fargate import LINUX_SIZES, check_task_size, on_demand_base_then_spot
+
+CONTAINER_NAME = "web"
+# Target tracking on 20-second CPU metrics. aws-cdk-lib 2.275's `appscaling.PredefinedMetric` has
+# no member for it (its enum lists only the 60-second ECS metrics), so the policy's L1 property is
+# overridden: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/target-tracking-faster-auto-scaling.html
+HIGH_RESOLUTION_CPU_METRIC = "ECSServiceAverageCPUUtilizationHighResolution"
+HIGH_RESOLUTION_SECONDS = 20
+
+
+@dataclass(frozen=True)
+class GravitonWebServiceProps:
+    """Settings of a `GravitonWebService`; the defaults are a cheap sandbox that still bursts."""
+
+    # The image must be arm64 or multi-arch: an amd64-only image stops with `exec format error`.
+    image: ecs.ContainerImage
+    container_port: int = 80
+    # 0.25 vCPU and 0.5 GB, the smallest Fargate size: a burst of hundreds of tasks stays cheap.
+    cpu: int = 256
+    memory_mib: int = 512
+    min_tasks: int = 1
+    max_tasks: int = 300
+    # Target tracking: ALB requests per target per minute, and average CPU percent.
+    requests_per_target: int = 600
+    cpu_target_percent: int = 60
+    # A short scale-out cooldown lets the next step follow as soon as new tasks report; the long
+    # scale-in cooldown stops a burst from flapping.
+    scale_out_cooldown: cdk.Duration = field(default_factory=lambda: cdk.Duration.seconds(30))
+    scale_in_cooldown: cdk.Duration = field(default_factory=lambda: cdk.Duration.minutes(5))
+    # 20-second CPUUtilization and MemoryUtilization for the service, and CPU target tracking on them.
+    high_resolution_metrics: bool = True
+    # None: one task on demand, every other task on Fargate Spot (see `on_demand_base_then_spot`).
+    capacity_provider_strategies: Sequence[ecs.CapacityProviderStrategy] | None = None
+    health_check_path: str = "/"
+    # How long the load balancer lets in-flight requests finish on a task that is stopping; a web
+    # server that answers in milliseconds needs seconds, not ELB's default of 300.
+    deregistration_delay: cdk.Duration = field(default_factory=lambda: cdk.Duration.seconds(15))
+    # HTTPS on 443 with this certificate, and port 80 redirecting to it. None: plain HTTP on 80.
+    certificate: acm.ICertificate | None = None
+    # Where the load balancer writes access logs. None: no access logs.
+    access_logs_bucket: s3.IBucket | None = None
+    deletion_protection: bool = False
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
+    # The container log group goes with the stack unless told otherwise.
+    removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY
+
+
+class GravitonWebService(Construct):
+    """An ARM64/LINUX Fargate service in private subnets behind an internet-facing dual-stack ALB.
+
+    Deployments keep full capacity (minimum healthy 100%, maximum 200%: Fargate needs no spare
+    hosts for the extra tasks) and roll back on their own when new tasks fail (circuit breaker).
+    ECS Exec is on; the cluster decides how sessions are encrypted and logged.
+
+    Attributes: `service`, `task_definition`, `load_balancer`, `listener`, `target_group`,
+    `scaling`, `url`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cluster: ecs.ICluster,
+        vpc: ec2.IVpc,
+        props: GravitonWebServiceProps,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        check_task_size(props.cpu, props.memory_mib, LINUX_SIZES, "Linux")
+        if props.min_tasks < 0:
+            raise ValueError(f"min_tasks must not be negative, got {props.min_tasks}")
+        if props.max_tasks < max(props.min_tasks, 1):
+            raise ValueError(
+                f"max_tasks must be at least min_tasks ({props.min_tasks}) and 1, got {props.max_tasks}"
+            )
+        strategies = list(props.capacity_provider_strategies or on_demand_base_then_spot())
+        if not strategies:
+            raise ValueError("capacity_provider_strategies must not be empty, got []")
+
+        self.task_definition = ecs.FargateTaskDefinition(
+            self,
+            "TaskDefinition",
+            cpu=props.cpu,
+            memory_limit_mib=props.memory_mib,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.ARM64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+        )
+        log_group = logs.LogGroup(
+            self, "Logs", retention=props.log_retention, removal_policy=props.removal_policy
+        )
+        self.task_definition.add_container(
+            CONTAINER_NAME,
+            image=props.image,
+            essential=True,
+            port_mappings=[ecs.PortMapping(container_port=props.container_port)],
+            logging=ecs.LogDrivers.aws_logs(stream_prefix=CONTAINER_NAME, log_group=log_group),
+            # ECS Exec starts the SSM agent inside the container; an init process reaps what the
+            # sessions leave behind. The root file system stays writable: ECS Exec needs it.
+            # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
+            linux_parameters=ecs.LinuxParameters(self, "LinuxParameters", init_process_enabled=True),
+            readonly_root_filesystem=False,
+        )
+
+        self.load_balancer = elbv2.ApplicationLoadBalancer(
+            self,
+            "LoadBalancer",
+            vpc=vpc,
+            internet_facing=True,
+            # IPv4 and IPv6 clients; with the feature flag
+            # albDualstackWithoutPublicIpv4SecurityGroupRulesDefault an open listener also opens ::/0.
+            ip_address_type=elbv2.IpAddressType.DUAL_STACK,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            drop_invalid_header_fields=True,
+            deletion_protection=props.deletion_protection,
+        )
+        if props.access_logs_bucket is not None:
+            self.load_balancer.log_access_logs(props.access_logs_bucket, prefix="alb")
+
+        self.target_group = elbv2.ApplicationTargetGroup(
+            self,
+            "TargetGroup",
+            vpc=vpc,
+            port=props.container_port,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            target_type=elbv2.TargetType.IP,
+            deregistration_delay=props.deregistration_delay,
+            # Two passing checks 10 seconds apart put a new task in service about 20 seconds after
+            # its container listens (ELB's defaults: 5 checks 30 seconds apart, 2.5 minutes).
+            health_check=elbv2.HealthCheck(
+                path=props.health_check_path,
+                interval=cdk.Duration.seconds(10),
+                timeout=cdk.Duration.seconds(5),
+                healthy_threshold_count=2,
+                unhealthy_threshold_count=2,
+                healthy_http_codes="200-399",
+            ),
+        )
+        if props.certificate is not None:
+            self.listener = self.load_balancer.add_listener(
+                "Https",
+                port=443,
+                protocol=elbv2.ApplicationProtocol.HTTPS,
+                certificates=[elbv2.ListenerCertificate.from_certificate_manager(props.certificate)],
+                default_target_groups=[self.target_group],
+                open=True,
+            )
+            self.load_balancer.add_redirect(source_port=80, target_port=443)
+            self.url = f"https://{self.load_balancer.load_balancer_dns_name}/"
+        else:
+            self.listener = self.load_balancer.add_listener(
+                "Http",
+                port=80,
+                protocol=elbv2.ApplicationProtocol.HTTP,
+                default_target_groups=[self.target_group],
+                open=True,
+            )
+            self.url = f"http://{self.load_balancer.load_balancer_dns_name}/"
+
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="Graviton web tasks: traffic from the load balancer only",
+            allow_all_outbound=True,
+            allow_all_ipv6_outbound=True,
+        )
+        self.service = ecs.FargateService(
+            self,
+            "Resource",
+            cluster=cluster,
+            task_definition=self.task_definition,
+            # No DesiredCount: ECS starts one task on create and Application Auto Scaling raises it
+            # to min_tasks; a later deploy then keeps the scaled-out count instead of resetting it
+            # (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecs-service.html#cfn-ecs-service-desiredcount).
+            # Full capacity during deployments; the new tasks run beside the old ones.
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            enable_execute_command=True,
+            capacity_provider_strategies=strategies,
+            # Fargate Spot for ARM64 needs platform version 1.4.0 or later (LATEST is 1.4.0):
+            # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html
+            platform_version=ecs.FargatePlatformVersion.LATEST,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            security_groups=[self.security_group],
+            assign_public_ip=False,
+            # Health checks fail while a container starts; ECS ignores them this long.
+            health_check_grace_period=cdk.Duration.seconds(30),
+        )
+        # Create after (and delete before) the cluster's capacity provider association, which
+        # ecs.Cluster adds at synth time: a strategy may only name associated providers, and an
+        # association cannot drop a provider that a service still uses. And only start tasks once
+        # the execution role's policy (image pull, logs) is attached.
+        self.service.node.add_dependency(cluster)
+        self.service.node.add_dependency(self.task_definition.obtain_execution_role())
+        self.service.attach_to_application_target_group(self.target_group)
+        self.service.connections.allow_from(
+            self.load_balancer, ec2.Port.tcp(props.container_port), "From the load balancer"
+        )
+
+        if props.high_resolution_metrics:
+            # aws-cdk-lib 2.275's FargateService has no `monitoring` prop; CfnService has
+            # MonitoringConfiguration: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-ecs-service-monitoringconfiguration.html
+            cfn_service = self.service.node.default_child
+            assert isinstance(cfn_service, ecs.CfnService)
+            cfn_service.monitoring = ecs.CfnService.MonitoringConfigurationProperty(
+                metric_configurations=[
+                    ecs.CfnService.MetricConfigurationProperty(
+                        metric_names=["CPUUtilization", "MemoryUtilization"],
+                        resolution_seconds=HIGH_RESOLUTION_SECONDS,
+                    )
+                ]
+            )
+
+        self.scaling = self.service.auto_scale_task_count(
+            min_capacity=props.min_tasks, max_capacity=props.max_tasks
+        )
+        self.scaling.scale_on_request_count(
+            "RequestsPerTarget",
+            requests_per_target=props.requests_per_target,
+            target_group=self.target_group,
+            scale_out_cooldown=props.scale_out_cooldown,
+            scale_in_cooldown=props.scale_in_cooldown,
+        )
+        self.scaling.scale_on_cpu_utilization(
+            "Cpu",
+            target_utilization_percent=props.cpu_target_percent,
+            scale_out_cooldown=props.scale_out_cooldown,
+            scale_in_cooldown=props.scale_in_cooldown,
+        )
+        if props.high_resolution_metrics:
+            # The L2 puts the policy under its (protected) scalable target: find it by construct id.
+            (cpu_policy,) = (
+                c
+                for c in self.scaling.node.find_all()
+                if isinstance(c, appscaling.CfnScalingPolicy)
+                and c.node.scope is not None
+                and c.node.scope.node.id == "Cpu"
+            )
+            cpu_policy.add_property_override(
+                "TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification.PredefinedMetricType",
+                HIGH_RESOLUTION_CPU_METRIC,
+            )

@@ -1,0 +1,3 @@
+module example.com/archinfo
+
+go 1.25

@@ -1,0 +1,129 @@
+"""A Windows Server 2022 Core service on Fargate with ECS Exec, for slide 10 of the talk.
+
+Windows containers run on Fargate as x86_64 tasks of at least 1 vCPU, on demand only (no Fargate
+Spot), on Windows platform version 1.0.0; ECS Exec works on them like on Linux, with PowerShell:
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html and
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
+Windows Server 2025 is in CDK's OperatingSystemFamily enum but not on Fargate
+(aws/containers-roadmap#2754), so this construct uses 2022 Core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from ._fargate import FARGATE, FARGATE_SPOT, WINDOWS_SIZES, check_task_size
+
+CONTAINER_NAME = "windows"
+
+
+@dataclass(frozen=True)
+class WindowsFargateServiceProps:
+    """Settings of a `WindowsFargateService`."""
+
+    image: ecs.ContainerImage
+    # 1 vCPU and 2 GB: the smallest Windows size on Fargate. CDK's default of 256 CPU units is
+    # rejected by ECS for Windows.
+    cpu: int = 1024
+    memory_mib: int = 2048
+    # 0 runs nothing (and bills nothing) until someone raises it to try ECS Exec on Windows.
+    desired_count: int = 0
+    # None: all tasks on FARGATE. Fargate Spot does not run Windows, so FARGATE_SPOT is refused.
+    capacity_provider_strategies: Sequence[ecs.CapacityProviderStrategy] | None = None
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
+    removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY
+
+
+class WindowsFargateService(Construct):
+    """A WINDOWS_SERVER_2022_CORE / X86_64 Fargate service in private subnets with ECS Exec on.
+
+    It has no load balancer and its security group allows no inbound traffic: ECS Exec sessions
+    go out through the SSM channels, so the task is reachable for `aws ecs execute-command` only.
+
+    Attributes: `service`, `task_definition`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cluster: ecs.ICluster,
+        vpc: ec2.IVpc,
+        props: WindowsFargateServiceProps,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if props.cpu < 1024:
+            raise ValueError(f"cpu must be at least 1024 (1 vCPU) for Windows on Fargate, got {props.cpu}")
+        check_task_size(props.cpu, props.memory_mib, WINDOWS_SIZES, "Windows")
+        if props.desired_count < 0:
+            raise ValueError(f"desired_count must not be negative, got {props.desired_count}")
+        strategies = list(props.capacity_provider_strategies or [])
+        providers = [item.capacity_provider for item in strategies]
+        if FARGATE_SPOT in providers:
+            raise ValueError(
+                f"capacity_provider_strategies must not use {FARGATE_SPOT} "
+                f"(Fargate Spot does not run Windows), got {providers}"
+            )
+        if not strategies:
+            strategies = [ecs.CapacityProviderStrategy(capacity_provider=FARGATE, weight=1)]
+
+        self.task_definition = ecs.FargateTaskDefinition(
+            self,
+            "TaskDefinition",
+            cpu=props.cpu,
+            memory_limit_mib=props.memory_mib,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.X86_64,
+                operating_system_family=ecs.OperatingSystemFamily.WINDOWS_SERVER_2022_CORE,
+            ),
+        )
+        log_group = logs.LogGroup(
+            self, "Logs", retention=props.log_retention, removal_policy=props.removal_policy
+        )
+        # No linuxParameters, readonlyRootFilesystem or user: Windows task definitions reject them.
+        self.task_definition.add_container(
+            CONTAINER_NAME,
+            image=props.image,
+            essential=True,
+            logging=ecs.LogDrivers.aws_logs(stream_prefix=CONTAINER_NAME, log_group=log_group),
+        )
+
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="Windows tasks: no inbound traffic; ECS Exec and image pulls go out",
+            allow_all_outbound=True,
+        )
+        self.service = ecs.FargateService(
+            self,
+            "Resource",
+            cluster=cluster,
+            task_definition=self.task_definition,
+            desired_count=props.desired_count,
+            # A replacement starts before the old task stops, so a session target is always there.
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            enable_execute_command=True,
+            capacity_provider_strategies=strategies,
+            # LATEST resolves to Windows platform version 1.0.0, the one that supports ECS Exec.
+            platform_version=ecs.FargatePlatformVersion.LATEST,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            security_groups=[self.security_group],
+            assign_public_ip=False,
+        )
+        # Create after (and delete before) the cluster's capacity provider association, which
+        # ecs.Cluster adds at synth time: a strategy may only name associated providers, and an
+        # association cannot drop a provider that a service still uses. And only start tasks once
+        # the execution role's policy (image pull, logs) is attached.
+        self.service.node.add_dependency(cluster)
+        self.service.node.add_dependency(self.task_definition.obtain_execution_role())
