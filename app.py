@@ -38,6 +38,7 @@ from constructs_lib.network.dual_stack_vpc import KARPENTER_DISCOVERY_TAG  # noq
 from stacks.config import AppConfig, ConfigError, load_config  # noqa: E402
 from stacks.config.common import LOG_RETENTION_DAYS, REMOVAL_POLICIES  # noqa: E402
 from stacks.ecs_fargate_stack import EcsFargateStack  # noqa: E402
+from stacks.eks_stack import EksStack  # noqa: E402
 from stacks.network_stack import NetworkStack  # noqa: E402
 from stacks.registry_replica_stack import RegistryReplicaStack  # noqa: E402
 from stacks.registry_stack import RegistryStack  # noqa: E402
@@ -135,6 +136,19 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
         stacks["EcsFargate"] = ecs_fargate
 
     # --- Eks ---
+    if config.eks.enabled:
+        stacks["Eks"] = EksStack(
+            app,
+            "Eks",
+            env=env,
+            description="IPv6 EKS with Bottlerocket node groups, Karpenter and a dual-stack ALB sample",
+            vpc=network.vpc,
+            config=config.eks,
+            cluster_name=config.eks.cluster_name or f"containers-update-{config.stage}",
+            discovery_tag=config.network.discovery_tag,
+            removal_policy=removal_policy,
+            log_retention=LOG_RETENTION_DAYS[config.log_retention_days],
+        )
 
     for stack in stacks.values():
         for key, value in config.tags.items():

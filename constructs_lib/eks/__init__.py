@@ -1,0 +1,27 @@
+"""IPv6 EKS with Bottlerocket node groups and dual-stack ingress (Karpenter lives in `karpenter/`)."""
+
+from .cluster import Ipv6Cluster, Ipv6ClusterProps
+from .ingress import DualStackWebApp, DualStackWebAppProps
+from .nodegroups import (
+    GPU_NODE_TAINT,
+    GPU_SETTINGS_TOML,
+    SYSTEM_NODE_LABELS,
+    SYSTEM_NODE_TAINT,
+    SYSTEM_POD_TOLERATIONS,
+    BottlerocketNodegroup,
+    BottlerocketNodegroupProps,
+)
+
+__all__ = [
+    "GPU_NODE_TAINT",
+    "GPU_SETTINGS_TOML",
+    "SYSTEM_NODE_LABELS",
+    "SYSTEM_NODE_TAINT",
+    "SYSTEM_POD_TOLERATIONS",
+    "BottlerocketNodegroup",
+    "BottlerocketNodegroupProps",
+    "DualStackWebApp",
+    "DualStackWebAppProps",
+    "Ipv6Cluster",
+    "Ipv6ClusterProps",
+]

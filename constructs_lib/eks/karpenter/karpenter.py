@@ -1,0 +1,545 @@
+"""Self-managed Karpenter 1.14.1 on an `aws_eks_v2.Cluster`: IAM, interruption queue, chart, pools, teardown.
+
+One copyable unit for the talk's "EKS with Karpenter" slide. It creates, in deploy order:
+
+1. the node role (EKS worker, ECR pull, SSM, and the VPC CNI's IPv6 permissions) and its
+   `EC2_LINUX` access entry;
+2. the interruption queue (SQS-managed encryption, TLS only, 5 minutes' retention) and the five
+   EventBridge rules of the upstream getting-started template that feed it;
+3. the controller's Pod Identity service account and role, carrying the six upstream policies;
+4. the cleanup custom resource (a teardown backstop, see `runtime/cleanup.py`);
+5. the `karpenter-crd` chart, then the `karpenter` chart with `skipCrds`;
+6. the EC2NodeClass, then the NodePools.
+
+CloudFormation deletes in the reverse order, and that order is the teardown design: NodePools
+first while the controller still runs (it drains and terminates their nodes; the EC2NodeClass
+finalizer waits for them and deletes the instance profile), then the controller chart, then the
+CRD chart, then the cleanup resource terminates whatever is still tagged for the cluster, and only
+then the node role, the cluster and (in its own stack) the VPC. Each `kubectl delete` runs in the
+cluster's kubectl handler (15 minutes at most, delete errors only logged), so the NodePools carry
+a `terminationGracePeriod` (5 minutes) that bounds every drain, PodDisruptionBudgets included.
+
+Lambda-backed custom resources: one function of its own (the cleanup, called directly by
+CloudFormation: no provider framework, no state machine); the service account, both charts and
+the manifests reuse the cluster's kubectl provider. Only when the cluster's name is a token
+(CloudFormation-generated) do the policies need `cdk.CfnJson` (ten resources on CDK's one shared
+CfnUtils function), because that name sits inside IAM condition keys.
+
+CRDs: installed and upgraded through the separate `karpenter-crd` chart, which Karpenter's
+upgrade guide recommends, because Helm installs a chart's `crds/` directory once and never
+upgrades it. With the CRDs as ordinary templates of their own release, raising `chart_version`
+upgrades CRDs before the controller that needs them (the controller chart depends on it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import aws_cdk as cdk
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct, IConstruct
+
+from ._nag import acknowledge as _acknowledge
+from .controller_policies import NODECLASS_TAG, NODEPOOL_TAG, REGION_TAG, controller_policies
+from .node_pools import (
+    GpuNodePoolSpec,
+    NodeClassSpec,
+    NodePoolSpec,
+    ec2_node_class_manifest,
+    general_node_pool_manifest,
+    gpu_node_pool_manifest,
+)
+
+CHART_REPOSITORY = "oci://public.ecr.aws/karpenter/karpenter"
+CRD_CHART_REPOSITORY = "oci://public.ecr.aws/karpenter/karpenter-crd"
+DISCOVERY_TAG_KEY = "karpenter.sh/discovery"
+CONTROLLER_LABEL = "karpenter.sh/controller"
+
+# The node role's AWS managed policies; SSM Session Manager is the way into Bottlerocket's
+# control container.
+_NODE_POLICIES = (
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEC2ContainerRegistryPullOnly",
+    "AmazonSSMManagedInstanceCore",
+)
+_PROFILE_ARN = "arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/*"
+
+# The EventBridge events Karpenter reacts to, as in the upstream getting-started template.
+INTERRUPTION_EVENTS: dict[str, tuple[str, str]] = {
+    "ScheduledChangeRule": ("aws.health", "AWS Health Event"),
+    "SpotInterruptionRule": ("aws.ec2", "EC2 Spot Instance Interruption Warning"),
+    "RebalanceRule": ("aws.ec2", "EC2 Instance Rebalance Recommendation"),
+    "InstanceStateChangeRule": ("aws.ec2", "EC2 Instance State-change Notification"),
+    "CapacityReservationInterruptionRule": (
+        "aws.ec2",
+        "EC2 Capacity Reservation Instance Interruption Warning",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class KarpenterProps:
+    """Settings of `Karpenter`; the defaults are a cheap sandbox that scales from zero.
+
+    `discovery_tag_value` must equal the value of the `karpenter.sh/discovery` tag on the
+    private subnets. The controller runs on nodes labelled `controller_node_selector` (the
+    system managed node group must carry that label; the chart already tolerates
+    `CriticalAddonsOnly`, so that taint on the system nodes keeps other pods off them). The chart
+    requires nodes that Karpenter did not launch, spreads replicas across zones and keeps them
+    on different hosts: `replicas=2` needs two system nodes in two AZs, a sandbox with one
+    system node passes `replicas=1`.
+    """
+
+    discovery_tag_value: str
+    chart_version: str = "1.14.1"
+    # kube-system, as the upstream getting-started guide installs it: the controller is a
+    # cluster-critical add-on, and its pods get system-cluster-critical priority there.
+    namespace: str = "kube-system"
+    service_account_name: str = "karpenter"
+    replicas: int = 2
+    controller_node_selector: Mapping[str, str] = field(default_factory=lambda: {CONTROLLER_LABEL: "true"})
+    controller_tolerations: tuple[Mapping[str, str], ...] = ()
+    # Requests sized for a small cluster; the memory limit equals the request (no overcommit of
+    # the one pod that adds capacity), and no CPU limit (throttling slows scheduling decisions).
+    controller_cpu: str = "500m"
+    controller_memory: str = "1Gi"
+    log_level: str = "info"
+    node_class: NodeClassSpec = field(default_factory=NodeClassSpec)
+    node_pool: NodePoolSpec = field(default_factory=NodePoolSpec)
+    gpu_node_pool: GpuNodePoolSpec = field(default_factory=GpuNodePoolSpec)
+    # The interruption queue holds only transient events; the sandbox deletes it with the stack.
+    removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY
+    cleanup_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
+    # The cleanup's time budget; it must stay below Lambda's 15 minutes so that CloudFormation
+    # always gets an answer (success, or a failure naming what is left).
+    cleanup_timeout: cdk.Duration = field(default_factory=lambda: cdk.Duration.minutes(10))
+
+    def __post_init__(self) -> None:
+        if not self.discovery_tag_value:
+            raise ValueError(f"discovery_tag_value must not be empty, got {self.discovery_tag_value!r}")
+        if not self.chart_version or not self.chart_version[0].isdigit():
+            raise ValueError(f"chart_version must be a chart version like 1.14.1, got {self.chart_version!r}")
+        if not 1 <= self.replicas <= 3:
+            raise ValueError(f"replicas must be between 1 and 3, got {self.replicas}")
+        if not self.controller_node_selector:
+            raise ValueError(
+                "controller_node_selector must name the system nodes' label, "
+                f"got {self.controller_node_selector!r}"
+            )
+        if self.log_level not in ("debug", "info", "error"):
+            raise ValueError(f"log_level must be one of debug, info, error, got {self.log_level!r}")
+        minutes = self.cleanup_timeout.to_seconds() / 60
+        if not 2 <= minutes <= 14:
+            raise ValueError(f"cleanup_timeout must be between 2 and 14 minutes, got {minutes:g} minutes")
+
+
+class Karpenter(Construct):
+    """Karpenter on an IPv6 `aws_eks_v2.Cluster`, with a teardown that leaves nothing behind.
+
+    The cluster must have a kubectl provider (`kubectl_provider_options` with the kubectl layer
+    of its Kubernetes version), authentication through access entries, and a managed node group
+    labelled as `props.controller_node_selector` says. Pod Identity: the construct's
+    `ServiceAccount` applies the service account itself, so the chart is told not to create one
+    (`serviceAccount.create=false`).
+
+    Attributes: `node_role`, `interruption_queue`, `controller_role`, `controller_policies`,
+    `service_account`, `crd_chart`, `chart`, `node_class_manifest`, `node_pool_manifests` (by
+    pool name), `cleanup`. To have a workload deleted before the NodePools (so that its pods
+    leave before Karpenter's nodes drain), call `karpenter.add_workload(manifest)`: the workload
+    then depends on every NodePool, and CloudFormation deletes it first.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, cluster: eks.Cluster, props: KarpenterProps
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.cluster = cluster
+        # jsii's Python stubs omit `kubectl_provider_options` from `Cluster`, so mypy does not see
+        # that it implements `ICluster`; it does.
+        icluster = cast(eks.ICluster, cluster)
+        self.props = props
+        self.cluster_name = _literal_cluster_name(cluster)
+        ipv6 = cluster.ip_family == eks.IpFamily.IP_V6
+
+        self.node_role = self._node_role(ipv6)
+        self.node_access_entry = eks.AccessEntry(
+            self,
+            "NodeAccessEntry",
+            cluster=icluster,
+            principal=self.node_role.role_arn,
+            # Nodes join through an EC2_LINUX entry; EKS allows access policies only on STANDARD
+            # entries: https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html
+            access_entry_type=eks.AccessEntryType.EC2_LINUX,
+            access_policies=[],
+        )
+
+        self.interruption_queue = self._interruption_queue()
+
+        self.service_account = eks.ServiceAccount(
+            self,
+            "ServiceAccount",
+            cluster=icluster,
+            name=props.service_account_name,
+            namespace=props.namespace,
+            identity_type=eks.IdentityType.POD_IDENTITY,
+        )
+        # The service account manifest that CDK writes also carries the IRSA role annotation;
+        # when a Pod Identity association exists, EKS's pod identity webhook injects only the
+        # container credentials ("container credentials take precedence", aws/amazon-eks-pod-
+        # identity-webhook pkg/handler/testdata/containercredentials/rawPodWithRoleArn.pod.yaml).
+        self.controller_role = self.service_account.role
+        self.controller_policies = controller_policies(
+            Construct(self, "ControllerPolicies"),
+            cluster_name=self.cluster_name,
+            node_role=self.node_role,
+            interruption_queue=self.interruption_queue,
+        )
+        for policy in self.controller_policies.values():
+            self.controller_role.add_managed_policy(policy)
+
+        self.cleanup = self._cleanup()
+
+        self.crd_chart = eks.HelmChart(
+            self,
+            "CrdChart",
+            cluster=icluster,
+            chart="karpenter-crd",
+            repository=CRD_CHART_REPOSITORY,
+            version=props.chart_version,
+            namespace=props.namespace,
+            release="karpenter-crd",
+            create_namespace=False,
+        )
+        self.chart = eks.HelmChart(
+            self,
+            "Chart",
+            cluster=icluster,
+            chart="karpenter",
+            repository=CHART_REPOSITORY,
+            version=props.chart_version,
+            namespace=props.namespace,
+            release="karpenter",
+            create_namespace=False,
+            skip_crds=True,
+            # Wait for the webhook-free controller to become ready, so that the NodePools
+            # applied next are reconciled at once and a broken release fails the deployment.
+            wait=True,
+            timeout=cdk.Duration.minutes(10),
+            values=self._chart_values(),
+        )
+        for dependency in (
+            self.crd_chart,
+            self.service_account,
+            self.node_access_entry,
+            self.cleanup,
+            *self.controller_policies.values(),
+        ):
+            self.chart.node.add_dependency(dependency)
+        # Pod Identity credentials come from the agent DaemonSet (the add-on that the service
+        # account made sure of); the controller starts after it and is removed before it.
+        pod_identity_agent = cluster.eks_pod_identity_agent
+        if pod_identity_agent is not None:
+            self.chart.node.add_dependency(pod_identity_agent)
+        # The controller chart is deleted before the CRDs it serves; the CRDs before the cleanup.
+        self.crd_chart.node.add_dependency(self.cleanup)
+
+        node_class = ec2_node_class_manifest(
+            props.node_class,
+            role_name=self.node_role.role_name,
+            cluster_name=self.cluster_name,
+            discovery_tag=(DISCOVERY_TAG_KEY, props.discovery_tag_value),
+            ipv6=ipv6,
+        )
+        self.node_class_manifest = eks.KubernetesManifest(
+            self, "NodeClass", cluster=icluster, manifest=[node_class], overwrite=True
+        )
+        self.node_class_manifest.node.add_dependency(self.chart)
+
+        pools = [general_node_pool_manifest(props.node_pool, props.node_class)]
+        if props.gpu_node_pool.enabled:
+            pools.append(gpu_node_pool_manifest(props.gpu_node_pool, props.node_class))
+        self.node_pool_manifests: dict[str, eks.KubernetesManifest] = {}
+        for pool in pools:
+            name = pool["metadata"]["name"]
+            manifest = eks.KubernetesManifest(
+                self, f"NodePool-{name}", cluster=icluster, manifest=[pool], overwrite=True
+            )
+            # Deleted before the EC2NodeClass: NodePools go first so their NodeClaims drain,
+            # and the EC2NodeClass's finalizer then waits for them to be gone.
+            manifest.node.add_dependency(self.node_class_manifest)
+            self.node_pool_manifests[name] = manifest
+
+    @property
+    def node_class_manifests(self) -> list[eks.KubernetesManifest]:
+        return [self.node_class_manifest]
+
+    def add_workload(self, workload: IConstruct) -> None:
+        """Make `workload` (a `KubernetesManifest` or `HelmChart`) depend on every NodePool.
+
+        CloudFormation then creates it after the pools and deletes it before them, so its pods
+        are gone before Karpenter drains and terminates the nodes they ran on.
+        """
+        for manifest in self.node_pool_manifests.values():
+            workload.node.add_dependency(manifest)
+
+    def _node_role(self, ipv6: bool) -> iam.Role:
+        role = iam.Role(
+            self,
+            "NodeRole",
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            description="Role of the nodes that Karpenter launches (instance profile made by Karpenter)",
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name(name) for name in _NODE_POLICIES
+            ],
+        )
+        if ipv6:
+            # The VPC CNI on these nodes uses the node role. AWS has no managed IPv6 CNI policy;
+            # these are the permissions of "Create IAM policy for clusters that use the IPv6
+            # family": https://docs.aws.amazon.com/eks/latest/userguide/cni-iam-role.html
+            cni = iam.Policy(
+                self,
+                "NodeCniIpv6Policy",
+                roles=[role],
+                statements=[
+                    iam.PolicyStatement(
+                        actions=[
+                            "ec2:AssignIpv6Addresses",
+                            "ec2:DescribeInstances",
+                            "ec2:DescribeTags",
+                            "ec2:DescribeNetworkInterfaces",
+                            "ec2:DescribeInstanceTypes",
+                        ],
+                        resources=["*"],
+                    ),
+                    iam.PolicyStatement(
+                        actions=["ec2:CreateTags"],
+                        resources=[f"arn:{cdk.Aws.PARTITION}:ec2:*:*:network-interface/*"],
+                    ),
+                ],
+            )
+            _acknowledge(
+                cni,
+                {
+                    "AwsSolutions-IAM5[Resource::*]": (
+                        "The IPv6 CNI policy of the EKS user guide: the CNI assigns addresses and "
+                        "describes the node's own instance and interfaces, unknown in advance."
+                    ),
+                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*:*:network-interface/*]": (
+                        "The CNI tags the network interfaces it creates at run time, as the EKS user "
+                        "guide's IPv6 policy grants."
+                    ),
+                },
+            )
+        else:
+            role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEKS_CNI_Policy"))
+        _acknowledge(
+            role,
+            {
+                f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{name}]": (
+                    f"{name} is one of the node role policies that the EKS user guide and Karpenter's "
+                    "getting-started template attach; AWS keeps it current with EKS, ECR and SSM."
+                )
+                for name in _NODE_POLICIES + (() if ipv6 else ("AmazonEKS_CNI_Policy",))
+            },
+        )
+        return role
+
+    def _interruption_queue(self) -> sqs.Queue:
+        namespace = Construct(self, "Interruption")
+        queue = sqs.Queue(
+            namespace,
+            "Queue",
+            # Interruption notices are useless after a few minutes (upstream: 300 seconds).
+            retention_period=cdk.Duration.minutes(5),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            removal_policy=self.props.removal_policy,
+        )
+        _acknowledge(
+            queue,
+            {
+                "AwsSolutions-SQS3": "Interruption notices are transient: Karpenter deletes each one after "
+                "acting on it, and one it cannot use is worthless after the 5-minute retention, so a "
+                "dead-letter queue would only collect stale events.",
+            },
+        )
+        for rule_id, (source, detail_type) in INTERRUPTION_EVENTS.items():
+            events.Rule(
+                namespace,
+                rule_id,
+                event_pattern=events.EventPattern(source=[source], detail_type=[detail_type]),
+                # The target adds a queue policy statement allowing events.amazonaws.com to send,
+                # scoped to this rule's ARN (narrower than upstream's service-wide grant).
+                targets=[targets.SqsQueue(queue)],
+            )
+        return queue
+
+    def _chart_values(self) -> dict[str, Any]:
+        props = self.props
+        return {
+            "replicas": props.replicas,
+            "logLevel": props.log_level,
+            # Created by CDK with the Pod Identity association; the chart must not make another.
+            "serviceAccount": {"create": False, "name": props.service_account_name},
+            "settings": {
+                "clusterName": self.cluster_name,
+                "interruptionQueue": self.interruption_queue.queue_name,
+            },
+            "controller": {
+                "resources": {
+                    "requests": {"cpu": props.controller_cpu, "memory": props.controller_memory},
+                    "limits": {"memory": props.controller_memory},
+                },
+            },
+            "nodeSelector": {"kubernetes.io/os": "linux", **props.controller_node_selector},
+            **(
+                {"tolerations": [dict(t) for t in props.controller_tolerations]}
+                if props.controller_tolerations
+                else {}
+            ),
+        }
+
+    def _cleanup(self) -> cdk.CustomResource:
+        """One Lambda function as a direct custom resource: no provider framework, no state machine.
+
+        A `cr.Provider` would add its own framework function (and a state machine for a waiting
+        `isComplete`); the cleanup waits inside one invocation instead, within its time budget.
+        """
+        namespace = Construct(self, "Cleanup")
+        props = self.props
+        log_group = logs.LogGroup(
+            namespace, "LogGroup", retention=props.cleanup_log_retention, removal_policy=props.removal_policy
+        )
+        # Its own role, so that the function gets write access to its log group only (the
+        # default role's AWSLambdaBasicExecutionRole may create log groups anywhere).
+        role = iam.Role(namespace, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            namespace,
+            "Function",
+            role=role,
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="cleanup.handler",
+            # Bytecode caches would change the asset hash (and the function) from run to run.
+            code=lambda_.Code.from_asset(
+                str(Path(__file__).parent / "runtime"), exclude=["__pycache__", "*.pyc"]
+            ),
+            timeout=props.cleanup_timeout,
+            memory_size=256,
+            log_group=log_group,
+            description="Terminates instances and deletes launch templates and instance profiles "
+            "that Karpenter left for the cluster, on stack delete",
+        )
+        policy = iam.Policy(namespace, "Policy", statements=self._cleanup_statements(), roles=[role])
+
+        resource = cdk.CustomResource(
+            namespace,
+            "Resource",
+            service_token=function.function_arn,
+            resource_type="Custom::KarpenterCleanup",
+            properties={"ClusterName": self.cluster_name},
+            # If the function dies without answering, CloudFormation gives up after this rather
+            # than after the default hour.
+            service_timeout=props.cleanup_timeout.plus(cdk.Duration.minutes(2)),
+        )
+        # Deleted before its permissions, its logs, the node role (its instance profiles must be
+        # gone first) and the cluster.
+        for dependency in (policy, role, log_group, self.node_role, self.cluster):
+            resource.node.add_dependency(dependency)
+        scoped_by_tags = (
+            "Karpenter names its {what} at run time; a condition limits deletion to those tagged "
+            "kubernetes.io/cluster/<cluster>=owned with {tag}, as the controller's own policy does."
+        )
+        ec2_arn = "arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>"
+        _acknowledge(
+            policy,
+            {
+                "AwsSolutions-IAM5[Resource::*]": "DescribeInstances, DescribeLaunchTemplates and "
+                "ListInstanceProfiles support no resource-level scoping, and they only read.",
+                f"AwsSolutions-IAM5[Resource::{ec2_arn}:instance/*]": scoped_by_tags.format(
+                    what="instances", tag="a karpenter.sh/nodepool tag"
+                ),
+                f"AwsSolutions-IAM5[Resource::{ec2_arn}:launch-template/*]": scoped_by_tags.format(
+                    what="launch templates", tag="a karpenter.sh/nodepool tag"
+                ),
+                f"AwsSolutions-IAM5[Resource::{_PROFILE_ARN}]": scoped_by_tags.format(
+                    what="instance profiles", tag="this region and an EC2NodeClass tag (reading is harmless)"
+                ),
+            },
+        )
+        return resource
+
+    def _cleanup_statements(self) -> list[iam.PolicyStatement]:
+        """The cleanup's IAM: the controller's own deletion conditions, nothing wider."""
+        partition, region, account = cdk.Aws.PARTITION, cdk.Aws.REGION, cdk.Aws.ACCOUNT_ID
+        cluster_key = f"kubernetes.io/cluster/{self.cluster_name}"
+        owned = {f"aws:ResourceTag/{cluster_key}": "owned"}
+        if cdk.Token.is_unresolved(self.cluster_name):
+            owned = cdk.CfnJson(self, "CleanupConditionKeys", value=owned)  # type: ignore[assignment]
+        profile_owned: Any = {
+            f"aws:ResourceTag/{cluster_key}": "owned",
+            f"aws:ResourceTag/{REGION_TAG}": region,
+        }
+        if cdk.Token.is_unresolved(self.cluster_name):
+            profile_owned = cdk.CfnJson(self, "CleanupProfileConditionKeys", value=profile_owned)
+        return [
+            iam.PolicyStatement(
+                sid="DescribeClusterResources",
+                # Describe calls support no resource-level scoping.
+                actions=["ec2:DescribeInstances", "ec2:DescribeLaunchTemplates"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:RequestedRegion": region}},
+            ),
+            iam.PolicyStatement(
+                sid="DeleteClusterInstancesAndLaunchTemplates",
+                actions=["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
+                resources=[
+                    f"arn:{partition}:ec2:{region}:{account}:instance/*",
+                    f"arn:{partition}:ec2:{region}:{account}:launch-template/*",
+                ],
+                conditions={"StringEquals": owned, "StringLike": {f"aws:ResourceTag/{NODEPOOL_TAG}": "*"}},
+            ),
+            iam.PolicyStatement(
+                sid="ListInstanceProfiles",
+                actions=["iam:ListInstanceProfiles"],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="ReadInstanceProfiles",
+                actions=["iam:GetInstanceProfile", "iam:ListInstanceProfileTags"],
+                resources=[f"arn:{partition}:iam::{account}:instance-profile/*"],
+            ),
+            iam.PolicyStatement(
+                sid="DeleteClusterInstanceProfiles",
+                actions=["iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
+                resources=[f"arn:{partition}:iam::{account}:instance-profile/*"],
+                conditions={
+                    "StringEquals": profile_owned,
+                    "StringLike": {f"aws:ResourceTag/{NODECLASS_TAG}": "*"},
+                },
+            ),
+        ]
+
+
+def _literal_cluster_name(cluster: eks.Cluster) -> str:
+    """The cluster's name as a plain string when it was given one, else the `Ref` token.
+
+    `cluster.cluster_name` is always a token (a reference to the cluster resource). The name in
+    the `AWS::EKS::Cluster` resource is the plain string when the caller named the cluster, and a
+    plain name keeps the policies free of `CfnJson` custom resources.
+    """
+    cfn = cluster.node.default_child
+    name = getattr(cfn, "name", None)
+    if isinstance(name, str) and name and not cdk.Token.is_unresolved(name):
+        return name
+    return cluster.cluster_name

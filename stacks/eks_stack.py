@@ -1,0 +1,206 @@
+"""Eks stack: IPv6 EKS with Bottlerocket system nodes, Karpenter and a dual-stack ALB sample.
+
+Delete order (CloudFormation deletes dependants first), which is the teardown design:
+1. the sample workload: its Ingress goes while the Load Balancer Controller still runs, so the
+   controller deletes the ALB and its target group; its pods leave before the nodes drain;
+2. Karpenter's NodePools (Karpenter drains and terminates their nodes), EC2NodeClass, charts,
+   and its cleanup backstop; the Load Balancer Controller;
+3. CoreDNS, the system node group, the network add-ons, and the cluster;
+4. the VPC, in the Network stack, last.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_logs as logs
+from aws_cdk.lambda_layer_kubectl_v36 import KubectlV36Layer
+from constructs import Construct
+
+from constructs_lib.eks import (
+    GPU_NODE_TAINT,
+    GPU_SETTINGS_TOML,
+    SYSTEM_NODE_LABELS,
+    SYSTEM_POD_TOLERATIONS,
+    BottlerocketNodegroup,
+    BottlerocketNodegroupProps,
+    DualStackWebApp,
+    DualStackWebAppProps,
+    Ipv6Cluster,
+    Ipv6ClusterProps,
+)
+from constructs_lib.eks.karpenter import (
+    GpuNodePoolSpec,
+    Karpenter,
+    KarpenterProps,
+    NodeClassSpec,
+    NodePoolSpec,
+)
+from stacks.config.eks import EksConfig, NodeGroupConfig
+
+KUBERNETES_VERSIONS = {"1.35": eks.KubernetesVersion.V1_35, "1.36": eks.KubernetesVersion.V1_36}
+CONTROL_PLANE_LOGS = {
+    "api": eks.ClusterLoggingTypes.API,
+    "audit": eks.ClusterLoggingTypes.AUDIT,
+    "authenticator": eks.ClusterLoggingTypes.AUTHENTICATOR,
+    "controllerManager": eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
+    "scheduler": eks.ClusterLoggingTypes.SCHEDULER,
+}
+
+
+class EksStack(cdk.Stack):
+    """Composes the cluster, the GPU node group, Karpenter and the sample, and orders their delete."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        config: EksConfig,
+        cluster_name: str,
+        discovery_tag: str,
+        removal_policy: cdk.RemovalPolicy,
+        log_retention: logs.RetentionDays,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.cluster = Ipv6Cluster(
+            self,
+            "Cluster",
+            vpc=vpc,
+            props=Ipv6ClusterProps(
+                cluster_name=cluster_name,
+                version=KUBERNETES_VERSIONS[config.kubernetes_version],
+                # kubectl 1.36 talks to 1.35 and 1.36 API servers (one minor version of skew).
+                kubectl_layer=KubectlV36Layer(self, "KubectlLayer"),
+                admin_principal_arn=config.admin_principal_arn,
+                public_access_cidrs=config.endpoint.public_access_cidrs
+                if config.endpoint.access == "public_and_private"
+                else (),
+                control_plane_logs=[CONTROL_PLANE_LOGS[name] for name in config.control_plane_logs],
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+                addon_versions=config.addon_versions,
+                system_nodes=_nodegroup_props(config.system_nodes),
+            ),
+        )
+        self.gpu_nodes: BottlerocketNodegroup | None = None
+        if config.gpu_nodes.enabled:
+            self.gpu_nodes = self.cluster.add_bottlerocket_nodegroup(
+                "GpuNodes", _gpu_nodegroup_props(config.gpu_nodes)
+            )
+
+        self.karpenter = Karpenter(
+            self,
+            "Karpenter",
+            cluster=self.cluster.cluster,
+            props=_karpenter_props(config, discovery_tag, removal_policy, log_retention),
+        )
+        # The controller runs on the system nodes and resolves AWS endpoints through CoreDNS: it
+        # is installed after both and uninstalled before them (after its NodePools are gone).
+        self.karpenter.chart.node.add_dependency(
+            self.cluster.system_nodes.nodegroup, self.cluster.addons["coredns"]
+        )
+
+        self.sample: DualStackWebApp | None = None
+        if config.sample_app.enabled:
+            self.sample = DualStackWebApp(
+                self,
+                "SampleApp",
+                cluster=cast(eks.ICluster, self.cluster.cluster),
+                props=DualStackWebAppProps(
+                    image=config.sample_app.image,
+                    replicas=config.sample_app.replicas,
+                    node_selector={"karpenter.sh/nodepool": self.karpenter.props.node_pool.name},
+                ),
+            )
+            # Deleted before the NodePools and before the Load Balancer Controller.
+            self.karpenter.add_workload(self.sample.manifest)
+            assert self.cluster.alb_controller is not None
+            self.sample.manifest.node.add_dependency(self.cluster.alb_controller)
+            cdk.CfnOutput(self, "SampleUrl", value=f"http://{self.sample.load_balancer_address}")
+
+        cdk.CfnOutput(self, "ClusterName", value=self.cluster.cluster.cluster_name)
+        cdk.CfnOutput(self, "UpdateKubeconfigCommand", value=self.cluster.update_kubeconfig_command())
+        cdk.CfnOutput(
+            self,
+            "WatchKarpenterCommand",
+            description="Deploy a workload, then watch Karpenter create NodeClaims and their nodes join",
+            value="kubectl get nodepools,nodeclaims,nodes "
+            "-L karpenter.sh/nodepool,node.kubernetes.io/instance-type -w",
+        )
+        cdk.CfnOutput(
+            self,
+            "KarpenterLogsCommand",
+            value=f"kubectl logs -n {self.karpenter.props.namespace} "
+            "-l app.kubernetes.io/name=karpenter -c controller -f",
+        )
+
+
+def _nodegroup_props(config: NodeGroupConfig) -> BottlerocketNodegroupProps:
+    return BottlerocketNodegroupProps(
+        instance_types=config.instance_types,
+        min_size=config.min_size,
+        desired_size=config.desired_size,
+        max_size=config.max_size,
+        data_volume_gib=config.disk_size_gib,
+    )
+
+
+def _gpu_nodegroup_props(config: NodeGroupConfig) -> BottlerocketNodegroupProps:
+    graviton = config.instance_types[0].split(".")[0].endswith("g")  # g5g: Graviton with NVIDIA T4G
+    return BottlerocketNodegroupProps(
+        instance_types=config.instance_types,
+        ami_type=eks.NodegroupAmiType.BOTTLEROCKET_ARM_64_NVIDIA
+        if graviton
+        else eks.NodegroupAmiType.BOTTLEROCKET_X86_64_NVIDIA,
+        min_size=config.min_size,
+        desired_size=config.desired_size,
+        max_size=config.max_size,
+        data_volume_gib=config.disk_size_gib,
+        labels={"role": "gpu"},
+        taints=(GPU_NODE_TAINT,),
+        settings_toml=GPU_SETTINGS_TOML,
+    )
+
+
+def _karpenter_props(
+    config: EksConfig,
+    discovery_tag: str,
+    removal_policy: cdk.RemovalPolicy,
+    log_retention: logs.RetentionDays,
+) -> KarpenterProps:
+    general, gpu = config.karpenter.general, config.karpenter.gpu
+    return KarpenterProps(
+        discovery_tag_value=discovery_tag,
+        # Two replicas need two system nodes (the chart keeps replicas on different hosts).
+        replicas=2 if config.system_nodes.desired_size >= 2 else 1,
+        controller_node_selector=SYSTEM_NODE_LABELS,
+        controller_tolerations=tuple(SYSTEM_POD_TOLERATIONS),
+        node_class=NodeClassSpec(bottlerocket_version=config.karpenter.bottlerocket_version),
+        node_pool=NodePoolSpec(
+            architectures=general.architectures,
+            capacity_types=general.capacity_types,
+            instance_categories=general.instance_categories,
+            min_instance_generation=general.min_instance_generation,
+            cpu_limit=general.cpu_limit,
+            memory_limit_gib=general.memory_limit_gib,
+            consolidate_after=general.consolidate_after,
+            expire_after=general.expire_after,
+        ),
+        gpu_node_pool=GpuNodePoolSpec(
+            enabled=gpu.enabled,
+            instance_families=gpu.instance_families,
+            architectures=gpu.architectures,
+            capacity_types=gpu.capacity_types,
+            gpu_limit=gpu.gpu_limit,
+            cpu_limit=gpu.cpu_limit,
+            memory_limit_gib=gpu.memory_limit_gib,
+        ),
+        removal_policy=removal_policy,
+        cleanup_log_retention=log_retention,
+    )

@@ -1,0 +1,85 @@
+"""The Eks stack synthesized three times per test session: sandbox, production, and a variant.
+
+Only Network and Eks are built (the other feature stacks are switched off), each in one synthesis
+with cdk-nag plugged in, and every test of this folder reads from these results. The variant turns
+on what both stages leave off (GPU node group and pool, an existing admin, pinned add-ons, 1.35).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from stacks.config import AppConfig, load_config
+from stacks.config.loader import build
+from stacks.eks_stack import EksStack
+from tests.conftest import Synthesized, synthesize
+
+ADMIN_ARN = "arn:aws:iam::123456789012:role/PlatformAdmin"
+
+# Everything the sandbox leaves off, on: private endpoint, existing admin, GPU group and pool,
+# pinned add-ons, the older supported Kubernetes version.
+VARIANT_EKS: dict[str, Any] = {
+    "kubernetes_version": "1.35",
+    "cluster_name": "ml-experiments",
+    "admin_principal_arn": ADMIN_ARN,
+    "endpoint": {"access": "private"},
+    "control_plane_logs": ["api", "audit", "authenticator", "scheduler"],
+    "addon_versions": {"vpc-cni": "v1.20.4-eksbuild.2", "eks-pod-identity-agent": "v1.3.8-eksbuild.2"},
+    "gpu_nodes": {"enabled": True, "instance_types": ["g5g.xlarge"]},
+    "karpenter": {"gpu": {"enabled": True, "gpu_limit": 4, "cpu_limit": 32}},
+}
+
+
+def eks_only(config: AppConfig) -> AppConfig:
+    """The same configuration with the other feature stacks off: Network and Eks remain."""
+    return dataclasses.replace(
+        config,
+        registry=dataclasses.replace(config.registry, enabled=False),
+        ecs=dataclasses.replace(config.ecs, enabled=False),
+    )
+
+
+class EksSynth:
+    """One synthesis: the Eks stack object (for logical ids) and its template."""
+
+    def __init__(self, result: Synthesized) -> None:
+        self.result = result
+        stack = result.stacks["Eks"]
+        assert isinstance(stack, EksStack)
+        self.stack = stack
+        self.template = result.template("Eks")
+        self.json = result.template_json("Eks")
+
+    def logical_id(self, construct: Any) -> str:
+        """The logical id of an L1 resource, or of the default child of an L2 construct."""
+        element = construct
+        while not isinstance(element, cdk.CfnElement):
+            element = element.node.default_child
+        return self.stack.get_logical_id(element)
+
+    def depends_on(self, construct: Any) -> set[str]:
+        return set(self.json["Resources"][self.logical_id(construct)].get("DependsOn", []))
+
+
+@pytest.fixture(scope="session")
+def eks_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EksSynth]:
+    config = eks_only(load_config(stage="sandbox"))
+    yield EksSynth(synthesize(config, outdir=Path(tmp_path_factory.mktemp("eks-sandbox-"))))
+
+
+@pytest.fixture(scope="session")
+def eks_variant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EksSynth]:
+    config = eks_only(build(AppConfig, {"eks": VARIANT_EKS}))
+    yield EksSynth(synthesize(config, outdir=Path(tmp_path_factory.mktemp("eks-variant-"))))
+
+
+@pytest.fixture(scope="session")
+def eks_production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EksSynth]:
+    config = eks_only(load_config(stage="production"))
+    yield EksSynth(synthesize(config, outdir=Path(tmp_path_factory.mktemp("eks-production-"))))

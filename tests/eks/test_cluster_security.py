@@ -1,0 +1,87 @@
+"""Our own checks of every EKS cluster in every template, in place of cdk-nag's EKS rules.
+
+cdk-nag's EKS1 (public endpoint) and EKS2 (control-plane logging) look at the old `aws_eks`
+module's custom resource, so they never fire on `aws_eks_v2`'s native `AWS::EKS::Cluster`.
+These tests hold the same line for every synthesized configuration, and go further on secrets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.eks.conftest import EksSynth
+
+REQUIRED_LOGS = {"api", "audit", "authenticator"}
+
+
+def _clusters(synth: EksSynth) -> list[dict[str, Any]]:
+    clusters = [
+        resource["Properties"]
+        for stack_id in synth.result.stacks
+        for resource in synth.result.template_json(stack_id)["Resources"].values()
+        if resource["Type"] == "AWS::EKS::Cluster"
+    ]
+    assert clusters, "no EKS cluster was synthesized"
+    return clusters
+
+
+@pytest.fixture(params=["eks_sandbox", "eks_variant", "eks_production"])
+def synth(request: pytest.FixtureRequest) -> EksSynth:
+    return request.getfixturevalue(request.param)
+
+
+def test_every_cluster_logs_api_audit_and_authenticator(synth: EksSynth) -> None:
+    for cluster in _clusters(synth):
+        enabled = {entry["Type"] for entry in cluster["Logging"]["ClusterLogging"]["EnabledTypes"]}
+        assert enabled >= REQUIRED_LOGS
+
+
+def test_every_cluster_encrypts_secrets_with_a_customer_managed_key(synth: EksSynth) -> None:
+    for cluster in _clusters(synth):
+        [config] = cluster["EncryptionConfig"]
+        assert config["Resources"] == ["secrets"]
+        assert "Fn::GetAtt" in config["Provider"]["KeyArn"]  # a key of this stack, not an AWS managed alias
+
+
+def test_every_public_endpoint_has_an_explicit_allow_list(synth: EksSynth) -> None:
+    for cluster in _clusters(synth):
+        vpc = cluster["ResourcesVpcConfig"]
+        assert vpc["EndpointPrivateAccess"] is True
+        if vpc["EndpointPublicAccess"]:
+            assert vpc.get("PublicAccessCidrs"), "a public endpoint must name its CIDR allow-list"
+        else:
+            assert "PublicAccessCidrs" not in vpc
+
+
+def test_every_cluster_gives_no_hidden_admin_to_its_creator(synth: EksSynth) -> None:
+    for cluster in _clusters(synth):
+        assert cluster["AccessConfig"] == {
+            "AuthenticationMode": "API",
+            "BootstrapClusterCreatorAdminPermissions": False,
+        }
+
+
+def test_eks_stack_has_no_unacknowledged_cdk_nag_finding(synth: EksSynth) -> None:
+    report = synth.result.validation_report()
+    mine = [
+        f"{violation['ruleName']} on {resource['constructPath']}"
+        for plugin in report["pluginReports"]
+        for violation in plugin["violations"]
+        for resource in violation["violatingResources"]
+        if resource["constructPath"].startswith("Eks/")
+        and not resource["constructPath"].startswith("Eks/Karpenter/")
+    ]
+    assert mine == [], "\n".join(mine)
+
+
+def test_eks_template_passes_cfn_lint(synth: EksSynth) -> None:
+    from cfnlint.api import ManualArgs, lint_file
+
+    stack = synth.result.stacks["Eks"]
+    matches = lint_file(
+        synth.result.outdir / stack.template_file,
+        config=ManualArgs(regions=["ap-northeast-1"], ignore_checks=["W3005"]),
+    )
+    assert [str(match) for match in matches] == []
