@@ -3,9 +3,10 @@
 Slide 9 of the talk: running on Graviton means arm64 images. The project builds natively on
 arm64 and, when asked, also for linux/amd64, then pushes a manifest list so one tag runs on both.
 Cross-building needs no QEMU when the Dockerfile cross-compiles in a `--platform=$BUILDPLATFORM`
-stage (as the sample app's does); buildx's docker-container driver (true one-shot multi-platform
-builds) would pull moby/buildkit from Docker Hub at every build, so this uses one build per
-platform with the default driver and `docker manifest` to join them.
+stage (as the sample app's does). buildx's docker-container driver (one-shot multi-platform
+builds) would pull moby/buildkit from Docker Hub at every build, so this runs one plain
+`docker build --platform` per platform on the build image's own daemon, pushes each, and joins
+them with `docker manifest`: nothing beyond the docker CLI that every CodeBuild image has.
 """
 
 from __future__ import annotations
@@ -113,11 +114,12 @@ class MultiArchImageBuild(Construct):
 def _build_spec(platforms: tuple[str, ...]) -> dict:
     """Build and push one image per platform, then (for several) a manifest list over them."""
     arches = [platform.split("/")[1] for platform in platforms]
-    build = [
-        f"docker buildx build --platform {platform} --provenance=false"
-        f' --tag "$REPOSITORY_URI:$TAG-{arch}" --push .'
-        for platform, arch in zip(platforms, arches, strict=True)
-    ]
+    build = []
+    for platform, arch in zip(platforms, arches, strict=True):
+        build += [
+            f'docker build --platform {platform} --tag "$REPOSITORY_URI:$TAG-{arch}" .',
+            f'docker push "$REPOSITORY_URI:$TAG-{arch}"',
+        ]
     if len(platforms) > 1:
         build += [
             'docker manifest create "$REPOSITORY_URI:$TAG" '
@@ -136,7 +138,7 @@ def _build_spec(platforms: tuple[str, ...]) -> dict:
             "pre_build": {
                 "commands": [
                     'TAG="${IMAGE_TAG:-build-$CODEBUILD_BUILD_NUMBER}"',
-                    "docker version && docker buildx version",
+                    "docker version",
                     'aws ecr get-login-password --region "$AWS_REGION"'
                     ' | docker login --username AWS --password-stdin "${REPOSITORY_URI%%/*}"',
                 ]

@@ -275,8 +275,10 @@ def test_image_build_pushes_both_architectures_and_a_manifest_list(ecs_sandbox: 
     props = resource_of(ecs_sandbox, ecs_sandbox.stack.image_build.project)["Properties"]
     spec = json.loads(props["Source"]["BuildSpec"])
     commands = spec["phases"]["build"]["commands"]
-    assert any("--platform linux/arm64" in c and "--push" in c for c in commands)
-    assert any("--platform linux/amd64" in c and "--push" in c for c in commands)
+    for arch in ("arm64", "amd64"):
+        tag = f'"$REPOSITORY_URI:$TAG-{arch}"'
+        assert f"docker build --platform linux/{arch} --tag {tag} ." in commands
+        assert f"docker push {tag}" in commands
     assert commands[-2].startswith('docker manifest create "$REPOSITORY_URI:$TAG"')
     assert commands[-1] == 'docker manifest push "$REPOSITORY_URI:$TAG"'
     variables = {v["Name"]: v["Value"] for v in props["Environment"]["EnvironmentVariables"]}
