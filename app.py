@@ -81,6 +81,13 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
     # --- Registry (ECR) ---
     registry: RegistryStack | None = None
     if config.registry.enabled:
+        replication = config.registry.replication
+        if replication.enabled and replication.destination_region == env.region:
+            # The region is known only here: with credentials it is the CLI's, not the file's.
+            raise ConfigError(
+                "registry.replication.destination_region must differ from the region the stacks "
+                f"deploy to ({env.region}), got {replication.destination_region!r}"
+            )
         registry = RegistryStack(
             app,
             "Registry",
@@ -91,7 +98,6 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             log_retention=LOG_RETENTION_DAYS[config.log_retention_days],
         )
         stacks["Registry"] = registry
-        replication = config.registry.replication
         if replication.enabled and replication.template_prefixes:
             # The replicas' creation templates must be in the destination region's registry.
             # Same account as `env` (unresolved without credentials); plain strings only, no

@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
 
+import app as app_module
 from stacks.config import AppConfig, ConfigError, load_config
 from stacks.config.loader import build
 
@@ -119,3 +121,14 @@ def test_bad_configuration_stops_the_app_with_one_line_and_no_traceback(tmp_path
     assert result.returncode == 1
     assert result.stderr.strip() == "error: network.nat_gateways must not exceed max_azs (3), got 4"
     assert not (tmp_path / "out" / "manifest.json").exists(), "nothing may be synthesized"
+
+
+def test_fails_when_the_credentials_region_is_the_replication_destination() -> None:
+    # With credentials the CLI's region wins, so this is checked when the stacks are composed.
+    config = load_config()
+    with pytest.raises(
+        ConfigError,
+        match=r"^registry.replication.destination_region must differ from the region the stacks deploy to "
+        r"\(ap-northeast-3\), got 'ap-northeast-3'$",
+    ):
+        app_module.compose(cdk.App(), config, cdk.Environment(account="1", region="ap-northeast-3"))
