@@ -20,11 +20,12 @@ CONFIG ?=
 STACK ?=
 CONTEXT := $(if $(CONFIG),-c config=$(CONFIG))
 
-.PHONY: help setup synth test lint typecheck deploy diff destroy lock clean
+.PHONY: help setup synth test lint typecheck bootstrap deploy diff destroy lock clean
 
 help:
 	@echo "make synth [CONFIG=file.yaml]    set up, then synthesize every stack into cdk.out/"
 	@echo "make test                         set up, then lint, type-check and run the tests"
+	@echo "make bootstrap                    bootstrap CDK in every account/region the stacks use"
 	@echo "make deploy STACK=Name            deploy one stack (and what it needs) to your account"
 	@echo "make diff [STACK=Name]            compare with what is deployed"
 	@echo "make destroy STACK=Name           delete one stack"
@@ -56,6 +57,9 @@ typecheck: setup
 
 test: lint typecheck
 	$(PY) -m pytest -q
+
+bootstrap: setup
+	$(CDK) bootstrap $(CONTEXT)
 
 deploy: setup
 	@test -n "$(STACK)" || { echo "usage: make deploy STACK=Name (see: $(CDK) list)"; exit 2; }
