@@ -20,7 +20,7 @@ CONFIG ?=
 STACK ?=
 CONTEXT := $(if $(CONFIG),-c config=$(CONFIG))
 
-.PHONY: help setup synth test lint typecheck bootstrap deploy diff destroy lock clean
+.PHONY: help setup synth test lint typecheck unit bootstrap deploy diff destroy lock clean
 
 help:
 	@echo "make synth [CONFIG=file.yaml]    set up, then synthesize every stack into cdk.out/"
@@ -55,7 +55,11 @@ lint: setup
 typecheck: setup
 	$(PY) -m mypy
 
-test: lint typecheck
+# mypy (cold: most of a minute on aws-cdk-lib's stubs) and the tests run side by side.
+test: lint
+	@$(MAKE) --no-print-directory -j2 --output-sync=target typecheck unit
+
+unit: setup
 	$(PY) -m pytest -q
 
 bootstrap: setup

@@ -12,6 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_sqs as sqs
+
 import app as app_module
 from stacks.config import load_config
 from tests.conftest import Synthesized
@@ -97,3 +101,13 @@ def test_cli_region_is_used_only_together_with_credentials() -> None:
         config, {"CDK_DEFAULT_ACCOUNT": "1", "CDK_DEFAULT_REGION": "us-east-1"}
     )
     assert (env.account, env.region) == ("1", "us-east-1")
+
+
+def test_builtin_validation_with_the_project_flags_fails_synth_on_a_schema_violation(tmp_path: Path) -> None:
+    # What makes the passing synth above mean something: with cdk.json's flags, CloudFormation
+    # schema findings are errors, not warnings.
+    app = cdk.App(context=json.loads((ROOT / "cdk.json").read_text())["context"], outdir=str(tmp_path))
+    queue = sqs.CfnQueue(cdk.Stack(app, "Probe"), "Queue")
+    queue.add_property_override("MessageRetentionPeriod", "forever")
+    with pytest.raises(RuntimeError, match=r"MessageRetentionPeriod: .forever. is not of type .integer."):
+        app.synth()
