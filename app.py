@@ -40,6 +40,7 @@ from stacks.config.common import LOG_RETENTION_DAYS, REMOVAL_POLICIES  # noqa: E
 from stacks.ecs_fargate_stack import EcsFargateStack  # noqa: E402
 from stacks.eks_stack import EksStack  # noqa: E402
 from stacks.network_stack import NetworkStack  # noqa: E402
+from stacks.provider_logs import own_provider_log_groups  # noqa: E402
 from stacks.registry_replica_stack import RegistryReplicaStack  # noqa: E402
 from stacks.registry_stack import RegistryStack  # noqa: E402
 
@@ -160,6 +161,9 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
         for key, value in config.tags.items():
             cdk.Tags.of(stack).add(key, value)
         cdk.Tags.of(stack).add("stage", config.stage)
+        own_provider_log_groups(
+            stack, retention=LOG_RETENTION_DAYS[config.log_retention_days], removal_policy=removal_policy
+        )
     return stacks
 
 
