@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from constructs_lib.eks.karpenter import FIRST_BOTTLEROCKET_RELEASE, check_bottlerocket_release
 from stacks.config.loader import fail, setting
 
 # Kubernetes versions this project can build, newest last. A version must be supported by all of:
@@ -196,7 +197,7 @@ class KarpenterConfig:
 
     # Bottlerocket release for Karpenter's nodes (`amiSelectorTerms: [{alias: bottlerocket@<version>}]`).
     # Pinned: `latest` would replace every node on each Bottlerocket release (drift).
-    bottlerocket_version: str = setting("v1.51.0", pattern=BOTTLEROCKET_VERSION_PATTERN)
+    bottlerocket_version: str = setting("v1.65.0", pattern=BOTTLEROCKET_VERSION_PATTERN)
     general: GeneralNodePoolConfig = field(default_factory=GeneralNodePoolConfig)
     gpu: GpuNodePoolConfig = field(default_factory=GpuNodePoolConfig)
 
@@ -249,6 +250,15 @@ class EksConfig:
                 fail(f"{path}.addon_versions", f"may name only {', '.join(ADDON_NAMES)}", name)
             if not re.fullmatch(r"v\d+\.\d+\.\d+-eksbuild\.\d+", version):
                 fail(f"{path}.addon_versions.{name}", "must look like v1.2.3-eksbuild.1", version)
+        try:
+            check_bottlerocket_release(self.karpenter.bottlerocket_version, self.kubernetes_version)
+        except ValueError:
+            fail(
+                f"{path}.karpenter.bottlerocket_version",
+                f"must be {FIRST_BOTTLEROCKET_RELEASE[self.kubernetes_version]} or newer for "
+                f"kubernetes_version {self.kubernetes_version} (older releases have no images for it)",
+                self.karpenter.bottlerocket_version,
+            )
         if not self.system_nodes.enabled:
             fail(f"{path}.system_nodes.enabled", "must be true (Karpenter and CoreDNS run there)", False)
         if self.system_nodes.desired_size < 1:

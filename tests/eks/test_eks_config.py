@@ -34,6 +34,11 @@ def test_production_keeps_the_endpoint_private() -> None:
     [
         ({"kubernetes_version": "1.34"}, "eks.kubernetes_version must be one of '1.35', '1.36', got '1.34'"),
         (
+            {"karpenter": {"bottlerocket_version": "v1.51.0"}},
+            "eks.karpenter.bottlerocket_version must be v1.61.0 or newer for kubernetes_version 1.36 "
+            "(older releases have no images for it), got 'v1.51.0'",
+        ),
+        (
             {"kubernetes_version": 1.36},
             "eks.kubernetes_version must be a string (quote it in YAML), got 1.36",
         ),

@@ -40,7 +40,7 @@ def test_node_class_uses_the_pinned_bottlerocket_alias(eks_sandbox: EksSynth) ->
     prop = eks_sandbox.json["Resources"][eks_sandbox.logical_id(manifest)]["Properties"]["Manifest"]
     # The node role's name is a token, so the manifest is an Fn::Join; its literal parts hold the rest.
     text = "".join(part for part in prop["Fn::Join"][1] if isinstance(part, str))
-    assert '"amiSelectorTerms":[{"alias":"bottlerocket@v1.51.0"}]' in text
+    assert '"amiSelectorTerms":[{"alias":"bottlerocket@v1.65.0"}]' in text
     assert '"subnetSelectorTerms":[{"tags":{"karpenter.sh/discovery":"containers-update"}}]' in text
 
 

@@ -12,7 +12,13 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Capture, Match
 
-from constructs_lib.eks.karpenter import GpuNodePoolSpec, KarpenterProps, NodeClassSpec, NodePoolSpec
+from constructs_lib.eks.karpenter import (
+    GpuNodePoolSpec,
+    KarpenterProps,
+    NodeClassSpec,
+    NodePoolSpec,
+    check_bottlerocket_release,
+)
 
 from .conftest import CLUSTER_NAME, DISCOVERY, Built, build
 from .upstream_policies import UPSTREAM_POLICIES
@@ -453,7 +459,7 @@ def test_node_class_uses_pinned_bottlerocket_discovery_tags_and_imdsv2(built: Bu
                     "",
                     Match.array_with(
                         [
-                            Match.string_like_regexp(r'"alias":"bottlerocket@v1\.51\.0"'),
+                            Match.string_like_regexp(r'"alias":"bottlerocket@v1\.65\.0"'),
                         ]
                     ),
                 ]
@@ -529,3 +535,14 @@ def test_gpu_pool_is_off_by_default() -> None:
 
 def test_queue_type_is_exposed(built: Built) -> None:
     assert isinstance(built.karpenter.interruption_queue, sqs.Queue)
+
+
+def test_fails_when_the_bottlerocket_release_predates_the_clusters_kubernetes_version() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"^node_class.bottlerocket_version must be v1.61.0 or newer for Kubernetes 1.36 \(older "
+        r"releases have no aws-k8s-1.36 images\), got 'v1.60.2'$",
+    ):
+        check_bottlerocket_release("v1.60.2", "1.36")
+    check_bottlerocket_release("v1.61.0", "1.36")
+    check_bottlerocket_release("v1.53.0", "1.35")

@@ -5,6 +5,20 @@ Copy `constructs_lib/eks/karpenter/` (with its `runtime/`) into another project;
 """
 
 from .karpenter import Karpenter, KarpenterProps
-from .node_pools import GpuNodePoolSpec, NodeClassSpec, NodePoolSpec
+from .node_pools import (
+    FIRST_BOTTLEROCKET_RELEASE,
+    GpuNodePoolSpec,
+    NodeClassSpec,
+    NodePoolSpec,
+    check_bottlerocket_release,
+)
 
-__all__ = ["GpuNodePoolSpec", "Karpenter", "KarpenterProps", "NodeClassSpec", "NodePoolSpec"]
+__all__ = [
+    "FIRST_BOTTLEROCKET_RELEASE",
+    "GpuNodePoolSpec",
+    "Karpenter",
+    "KarpenterProps",
+    "NodeClassSpec",
+    "NodePoolSpec",
+    "check_bottlerocket_release",
+]

@@ -54,6 +54,7 @@ from .node_pools import (
     GpuNodePoolSpec,
     NodeClassSpec,
     NodePoolSpec,
+    check_bottlerocket_release,
     ec2_node_class_manifest,
     general_node_pool_manifest,
     gpu_node_pool_manifest,
@@ -168,6 +169,9 @@ class Karpenter(Construct):
         icluster = cast(eks.ICluster, cluster)
         self.props = props
         self.cluster_name = _literal_cluster_name(cluster)
+        kubernetes_version = getattr(cluster.node.default_child, "version", None)
+        if isinstance(kubernetes_version, str) and not cdk.Token.is_unresolved(kubernetes_version):
+            check_bottlerocket_release(props.node_class.bottlerocket_version, kubernetes_version)
         ipv6 = cluster.ip_family == eks.IpFamily.IP_V6
 
         self.node_role = self._node_role(ipv6)

@@ -38,6 +38,26 @@ _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _FAMILY = re.compile(r"^[a-z][a-z0-9-]*$")
 # Bottlerocket releases are tagged vMAJOR.MINOR.PATCH; Karpenter's alias takes exactly that.
 _BOTTLEROCKET_VERSION = re.compile(r"^v[0-9]+\.[0-9]+\.[0-9]+$")
+# The first Bottlerocket release with `aws-k8s-<version>` images, from Bottlerocket's CHANGELOG:
+# v1.53.0 added the Kubernetes 1.35 variants, v1.61.0 the 1.36 ones. With an older alias Karpenter
+# finds no image for the cluster's version and launches nothing.
+FIRST_BOTTLEROCKET_RELEASE = {"1.35": "v1.53.0", "1.36": "v1.61.0"}
+
+
+def check_bottlerocket_release(
+    bottlerocket_version: str, kubernetes_version: str, key: str = "node_class.bottlerocket_version"
+) -> None:
+    """Raise if the pinned Bottlerocket release has no images for `kubernetes_version`."""
+    first = FIRST_BOTTLEROCKET_RELEASE.get(kubernetes_version)
+    if first is not None and _release(bottlerocket_version) < _release(first):
+        raise ValueError(
+            f"{key} must be {first} or newer for Kubernetes {kubernetes_version} (older releases have "
+            f"no aws-k8s-{kubernetes_version} images), got {bottlerocket_version!r}"
+        )
+
+
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.removeprefix("v").split("."))
 
 
 def _check_name(prop: str, value: str) -> None:
@@ -80,7 +100,8 @@ class NodeClassSpec:
     """
 
     name: str = "default"
-    bottlerocket_version: str = "v1.51.0"
+    # v1.65.0 (2026-09): has images for Kubernetes 1.35 and 1.36.
+    bottlerocket_version: str = "v1.65.0"
     # Bottlerocket keeps the OS on /dev/xvda and images and container storage on /dev/xvdb.
     root_volume_gib: int = 4
     data_volume_gib: int = 40
@@ -91,7 +112,7 @@ class NodeClassSpec:
         _check_name("node_class.name", self.name)
         if not _BOTTLEROCKET_VERSION.match(self.bottlerocket_version):
             raise ValueError(
-                "node_class.bottlerocket_version must be a pinned release like v1.51.0 (not latest), "
+                "node_class.bottlerocket_version must be a pinned release like v1.65.0 (not latest), "
                 f"got {self.bottlerocket_version!r}"
             )
         _check_positive("node_class.root_volume_gib", self.root_volume_gib)
