@@ -80,6 +80,13 @@ def sandbox(sandbox_config: AppConfig) -> Iterator[Synthesized]:
 
 
 @pytest.fixture(scope="session")
+def production() -> Iterator[Synthesized]:
+    """Every stack of the production configuration, synthesized once (for the validators)."""
+    with tempfile.TemporaryDirectory(prefix="cdk-production-") as outdir:
+        yield synthesize(load_config(stage="production"), outdir=Path(outdir))
+
+
+@pytest.fixture(scope="session")
 def synth_with(tmp_path_factory: pytest.TempPathFactory) -> Callable[[AppConfig], Synthesized]:
     """Synthesize another configuration (tests keep these small: disable what they do not need)."""
 

@@ -159,3 +159,27 @@ def test_fails_when_props_are_inconsistent(props: DualStackVpcProps, message: st
 
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         DualStackVpc(cdk.Stack(cdk.App(), "S"), "Vpc", props=props)
+
+
+def test_interface_endpoints_share_one_group_open_to_the_vpc_on_https_only(
+    production_network: Template,
+) -> None:
+    groups = production_network.find_resources(
+        "AWS::EC2::SecurityGroup",
+        {"Properties": {"GroupDescription": "Interface endpoints: HTTPS from inside the VPC"}},
+    )
+    assert len(groups) == 1
+    ((group_id, group),) = groups.items()
+    assert group["Properties"]["SecurityGroupIngress"] == [
+        {
+            "CidrIp": "10.0.0.0/16",
+            "Description": "HTTPS from the VPC",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
+    ]
+    for endpoint in production_network.find_resources(
+        "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Interface"}}
+    ).values():
+        assert endpoint["Properties"]["SecurityGroupIds"] == [{"Fn::GetAtt": [group_id, "GroupId"]}]

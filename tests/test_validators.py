@@ -11,6 +11,7 @@ import json
 import re
 
 import aws_cdk as cdk
+import pytest
 from cfnlint.api import ManualArgs, lint_file
 
 from tests.conftest import Synthesized
@@ -21,20 +22,26 @@ CFN_LINT_IGNORED = ["W3005"]
 ACK_ID = re.compile(r"AwsSolutions-[A-Za-z]+\d+(\[.+\])?")
 
 
-def test_every_stack_passes_cfn_lint(sandbox: Synthesized) -> None:
+@pytest.fixture(params=["sandbox", "production"])
+def stage(request: pytest.FixtureRequest) -> Synthesized:
+    """Each stage's whole app: what production changes must pass the validators too."""
+    return request.getfixturevalue(request.param)
+
+
+def test_every_stack_passes_cfn_lint(stage: Synthesized) -> None:
     findings: list[str] = []
-    for stack_id, stack in sandbox.stacks.items():
+    for stack_id, stack in stage.stacks.items():
         # Each template is linted for the region it deploys to (resource availability differs).
         matches = lint_file(
-            sandbox.outdir / stack.template_file,
+            stage.outdir / stack.template_file,
             config=ManualArgs(regions=[stack.region], ignore_checks=CFN_LINT_IGNORED),
         )
         findings += [f"{stack_id}: {match}" for match in matches]
     assert findings == [], "\n".join(findings)
 
 
-def test_every_stack_has_no_unacknowledged_cdk_nag_finding(sandbox: Synthesized) -> None:
-    report = sandbox.validation_report()
+def test_every_stack_has_no_unacknowledged_cdk_nag_finding(stage: Synthesized) -> None:
+    report = stage.validation_report()
     violations = [
         f"{violation['ruleName']} on {resource['constructPath']}: {violation['description']}"
         for plugin in report["pluginReports"]
@@ -42,7 +49,7 @@ def test_every_stack_has_no_unacknowledged_cdk_nag_finding(sandbox: Synthesized)
         for resource in violation["violatingResources"]
     ]
     assert violations == [], "\n".join(violations)
-    assert sandbox.error is None, str(sandbox.error)
+    assert stage.error is None, str(stage.error)
 
 
 def test_cdk_nag_actually_ran_over_the_stacks(sandbox: Synthesized) -> None:

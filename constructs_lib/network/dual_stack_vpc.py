@@ -117,12 +117,29 @@ class DualStackVpc(Construct):
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
 
+        self.endpoint_security_group: ec2.SecurityGroup | None = None
+        if props.interface_endpoints:
+            # One group for all endpoints: HTTPS from the VPC's IPv4 block, written out rather than
+            # referenced so that reviewers (and cdk-nag) see exactly what is open. IPv6-only pods
+            # reach these IPv4 endpoints through their node's IPv4 address, so IPv4 is enough.
+            self.endpoint_security_group = ec2.SecurityGroup(
+                self,
+                "EndpointSecurityGroup",
+                vpc=self.vpc,
+                description="Interface endpoints: HTTPS from inside the VPC",
+                allow_all_outbound=False,
+            )
+            self.endpoint_security_group.add_ingress_rule(
+                ec2.Peer.ipv4(props.cidr), ec2.Port.tcp(443), "HTTPS from the VPC"
+            )
         for name in props.interface_endpoints:
             self.vpc.add_interface_endpoint(
                 _endpoint_id(name),
                 service=ec2.InterfaceVpcEndpointAwsService(name),
                 subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
                 private_dns_enabled=True,
+                security_groups=[self.endpoint_security_group] if self.endpoint_security_group else None,
+                open=False,
             )
 
 
