@@ -62,6 +62,15 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
     """Create every enabled stack of the architecture under `app`; return them by id."""
     removal_policy = REMOVAL_POLICIES[config.removal_policy]
     network_retention = config.network.flow_log_retention_days or config.log_retention_days
+    foreign_zones = [
+        zone for zone in config.network.availability_zones if not zone.startswith(str(env.region))
+    ]
+    if foreign_zones:
+        # The region is known only here: with credentials it is the CLI's, not the file's.
+        raise ConfigError(
+            f"network.availability_zones must be zones of the region the stacks deploy to ({env.region}), "
+            f"got {foreign_zones}"
+        )
     network = NetworkStack(
         app,
         "Network",
@@ -75,6 +84,7 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             removal_policy=removal_policy,
             interface_endpoints=config.network.interface_endpoints,
             private_subnet_tags={KARPENTER_DISCOVERY_TAG: config.network.discovery_tag},
+            availability_zones=config.network.availability_zones,
         ),
     )
     stacks: dict[str, cdk.Stack] = {"Network": network}

@@ -67,6 +67,11 @@ def test_configuration_is_frozen() -> None:
         ({"network": []}, "network must be a mapping of keys to values, got []"),
         ({"tags": ["a"]}, "tags must be a mapping, got ['a']"),
         ({"registry": {"enabled": 1}}, "registry.enabled must be true or false, got 1"),
+        (
+            {"network": {"availability_zones": ["ap-northeast-1a"]}},
+            "network.availability_zones must name max_azs (2) zones when set, got ['ap-northeast-1a']",
+        ),
+        ({"network": {"availability_zones": ["tokyo-a", "b"]}}, "network.availability_zones[0] must match"),
     ],
 )
 def test_fails_when_a_value_is_unknown_mistyped_or_out_of_range(data: dict, message: str) -> None:
@@ -132,3 +137,13 @@ def test_fails_when_the_credentials_region_is_the_replication_destination() -> N
         r"\(ap-northeast-3\), got 'ap-northeast-3'$",
     ):
         app_module.compose(cdk.App(), config, cdk.Environment(account="1", region="ap-northeast-3"))
+
+
+def test_fails_when_pinned_zones_are_not_in_the_region_the_stacks_deploy_to() -> None:
+    config = build(AppConfig, {"network": {"availability_zones": ["ap-northeast-1a", "ap-northeast-1c"]}})
+    with pytest.raises(
+        ConfigError,
+        match=r"^network.availability_zones must be zones of the region the stacks deploy to \(us-east-1\), "
+        r"got \['ap-northeast-1a', 'ap-northeast-1c'\]$",
+    ):
+        app_module.compose(cdk.App(), config, cdk.Environment(account="1", region="us-east-1"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -183,3 +184,19 @@ def test_interface_endpoints_share_one_group_open_to_the_vpc_on_https_only(
         "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Interface"}}
     ).values():
         assert endpoint["Properties"]["SecurityGroupIds"] == [{"Fn::GetAtt": [group_id, "GroupId"]}]
+
+
+def test_pinned_zones_place_the_subnets_by_name(synth_with) -> None:
+    config = only_network(load_config())
+    pinned = dataclasses.replace(
+        config,
+        network=dataclasses.replace(
+            config.network, availability_zones=("ap-northeast-1a", "ap-northeast-1d")
+        ),
+    )
+    template = synth_with(pinned).template("Network")
+    zones = {
+        subnet["Properties"]["AvailabilityZone"]
+        for subnet in template.find_resources("AWS::EC2::Subnet").values()
+    }
+    assert zones == {"ap-northeast-1a", "ap-northeast-1d"}

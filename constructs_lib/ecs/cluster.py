@@ -82,7 +82,12 @@ class FargateCluster(Construct):
             "InsightsPerformance",
             log_group_name=f"/aws/ecs/containerinsights/{cluster_name}/performance",
             retention=props.exec_log_retention,
-            removal_policy=props.removal_policy,
+            # A retained group with a fixed name would make the next create of this cluster fail
+            # ("already exists"); RetainExceptOnCreate keeps it on delete and on update, but not
+            # when the stack's first create rolls back.
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+            if props.removal_policy == cdk.RemovalPolicy.RETAIN
+            else props.removal_policy,
         )
 
         # Not "Resource": ecs.Cluster names its capacity provider association after its own id

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -49,6 +50,10 @@ class DualStackVpcProps:
     interface_endpoints: Sequence[str] = ()
     # Tags put on the private subnets (and nothing else), such as `karpenter.sh/discovery`.
     private_subnet_tags: Mapping[str, str] = field(default_factory=dict)
+    # Zone names to use, as many as `max_azs`. Empty: the first `max_azs` zones of the stack
+    # (`Stack.availability_zones`). Name them where zones must never move: a zone that appears
+    # in or drops out of the region's list would otherwise shift subnets on a later update.
+    availability_zones: Sequence[str] = ()
 
 
 class DualStackVpc(Construct):
@@ -68,13 +73,23 @@ class DualStackVpc(Construct):
             raise ValueError(
                 f"nat_gateways must not exceed max_azs ({props.max_azs}), got {props.nat_gateways}"
             )
+        if props.availability_zones and len(props.availability_zones) != props.max_azs:
+            raise ValueError(
+                f"availability_zones must name max_azs ({props.max_azs}) zones, "
+                f"got {list(props.availability_zones)}"
+            )
+        zones: dict[str, Any] = (
+            {"availability_zones": list(props.availability_zones)}
+            if props.availability_zones
+            else {"max_azs": props.max_azs}
+        )
 
         self.vpc = ec2.Vpc(
             self,
             "Resource",
             ip_addresses=ec2.IpAddresses.cidr(props.cidr),
             ip_protocol=ec2.IpProtocol.DUAL_STACK,
-            max_azs=props.max_azs,
+            **zones,
             nat_gateways=props.nat_gateways,
             subnet_configuration=[
                 ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=22),

@@ -42,6 +42,9 @@ class NetworkConfig:
     # Value of the `karpenter.sh/discovery` tag on the private subnets; the EKS stack's
     # Karpenter EC2NodeClass selects subnets and security groups by it.
     discovery_tag: str = setting("containers-update", pattern=r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+    # Zone names (as many as max_azs) to pin the subnets to. Empty: the region's first max_azs
+    # zones, resolved at deploy time with Fn::GetAZs (no lookup at synth).
+    availability_zones: tuple[str, ...] = setting((), pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]")
 
     def check(self, path: str) -> None:
         try:
@@ -51,5 +54,11 @@ class NetworkConfig:
         if network.prefixlen != 16:
             # The subnet plan (public /22, private /19, isolated /24 per AZ) fills a /16 for 6 AZs.
             fail(f"{path}.cidr", "must be a /16 block (the subnet plan is sized for it)", self.cidr)
+        if self.availability_zones and len(self.availability_zones) != self.max_azs:
+            fail(
+                f"{path}.availability_zones",
+                f"must name max_azs ({self.max_azs}) zones when set",
+                list(self.availability_zones),
+            )
         if self.nat_gateways > self.max_azs:
             fail(f"{path}.nat_gateways", f"must not exceed max_azs ({self.max_azs})", self.nat_gateways)

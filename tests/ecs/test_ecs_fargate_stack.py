@@ -402,3 +402,11 @@ def test_production_keeps_an_on_demand_floor_and_writes_access_logs(ecs_producti
     assert [b["DeletionPolicy"] for b in buckets.values()] == ["Retain"]
     group = resource_of(ecs_production, stack.cluster.exec_log_group)
     assert (group["DeletionPolicy"], group["Properties"]["RetentionInDays"]) == ("Retain", 365)
+
+
+def test_production_keeps_the_named_insights_group_except_when_a_first_create_rolls_back(
+    ecs_production: EcsSynth,
+) -> None:
+    # Its name is fixed by Container Insights: a plain Retain would block the next create.
+    group = resource_of(ecs_production, ecs_production.stack.cluster.insights_log_group)
+    assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
