@@ -97,7 +97,8 @@ class BottlerocketNodegroup(Construct):
     """A managed node group of Bottlerocket nodes launched from our own launch template.
 
     The launch template requires IMDSv2 with a hop limit of 1, so containers that are not on the
-    host network cannot reach the node role's credentials; EBS volumes are gp3 and encrypted.
+    host network cannot reach the node role's credentials; the data volume (/dev/xvdb, images and
+    containers) is gp3 and encrypted, the small OS volume keeps the AMI's own settings.
     The node role is the worker minimum plus the VPC CNI's IPv6 permissions (see `node_role`).
 
     Attributes: `nodegroup` (`eks.Nodegroup`), `node_role`, `launch_template`.
@@ -159,6 +160,9 @@ class BottlerocketNodegroup(Construct):
                 version=self.launch_template.latest_version_number,
             ),
         )
+        # The CNI on these nodes needs the IPv6 policy from its first minute to its last: the nodes
+        # join after it exists and are gone before it is removed.
+        self.nodegroup.node.add_dependency(self.node.find_child("NodeRoleIpv6Cni"))
 
 
 def node_role(scope: Construct, construct_id: str) -> iam.Role:

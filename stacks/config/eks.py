@@ -56,11 +56,12 @@ class EndpointConfig:
     def check(self, path: str) -> None:
         for i, cidr in enumerate(self.public_access_cidrs):
             try:
-                ipaddress.IPv4Network(cidr)
+                # IPv6 blocks too: the endpoint of an IPv6 cluster is dual-stack.
+                ipaddress.ip_network(cidr)
             except ValueError:
                 fail(
                     f"{path}.public_access_cidrs[{i}]",
-                    "must be an IPv4 CIDR block such as 203.0.113.0/24",
+                    "must be a CIDR block such as 203.0.113.0/24 or 2001:db8::/32",
                     cidr,
                 )
         if self.access == "public_and_private" and not self.public_access_cidrs:

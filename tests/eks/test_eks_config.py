@@ -76,7 +76,8 @@ def test_production_keeps_the_endpoint_private() -> None:
         ),
         (
             {"endpoint": {"public_access_cidrs": ["10.0.0.0/33"]}},
-            "eks.endpoint.public_access_cidrs[0] must be an IPv4 CIDR block",
+            "eks.endpoint.public_access_cidrs[0] must be a CIDR block such as 203.0.113.0/24 or "
+            "2001:db8::/32",
         ),
         (
             {"endpoint": {"public_access_cidrs": []}},

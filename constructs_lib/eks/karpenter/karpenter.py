@@ -8,7 +8,7 @@ One copyable unit for the talk's "EKS with Karpenter" slide. It creates, in depl
    EventBridge rules of the upstream getting-started template that feed it;
 3. the controller's Pod Identity service account and role, carrying the six upstream policies;
 4. the cleanup custom resource (a teardown backstop, see `runtime/cleanup.py`);
-5. the `karpenter-crd` chart, then the `karpenter` chart with `skipCrds`;
+5. the `karpenter-crd` chart, then the `karpenter` chart;
 6. the EC2NodeClass, then the NodePools.
 
 CloudFormation deletes in the reverse order, and that order is the teardown design: NodePools
@@ -174,6 +174,7 @@ class Karpenter(Construct):
             check_bottlerocket_release(props.node_class.bottlerocket_version, kubernetes_version)
         ipv6 = cluster.ip_family == eks.IpFamily.IP_V6
 
+        self.node_cni_policy: iam.Policy | None = None
         self.node_role = self._node_role(ipv6)
         self.node_access_entry = eks.AccessEntry(
             self,
@@ -233,6 +234,9 @@ class Karpenter(Construct):
             namespace=props.namespace,
             release="karpenter",
             create_namespace=False,
+            # Declares intent only: aws_eks_v2's Helm handler (2.275) reads SkipCrds but does not
+            # pass it to helm. Harmless, because the karpenter-crd release has installed the CRDs
+            # by then and Helm never installs or upgrades a chart's crds/ that already exist.
             skip_crds=True,
             # Wait for the webhook-free controller to become ready, so that the NodePools
             # applied next are reconciled at once and a broken release fails the deployment.
@@ -267,6 +271,10 @@ class Karpenter(Construct):
             self, "NodeClass", cluster=icluster, manifest=[node_class], overwrite=True
         )
         self.node_class_manifest.node.add_dependency(self.chart)
+        if self.node_cni_policy is not None:
+            # Nodes launched from this class run the CNI with the node role: the IPv6 policy must
+            # outlive them (deleted after the NodeClass, whose finalizer waits for the nodes).
+            self.node_class_manifest.node.add_dependency(self.node_cni_policy)
 
         pools = [general_node_pool_manifest(props.node_pool, props.node_class)]
         if props.gpu_node_pool.enabled:
@@ -309,7 +317,7 @@ class Karpenter(Construct):
             # The VPC CNI on these nodes uses the node role. AWS has no managed IPv6 CNI policy;
             # these are the permissions of "Create IAM policy for clusters that use the IPv6
             # family": https://docs.aws.amazon.com/eks/latest/userguide/cni-iam-role.html
-            cni = iam.Policy(
+            cni = self.node_cni_policy = iam.Policy(
                 self,
                 "NodeCniIpv6Policy",
                 roles=[role],
@@ -399,6 +407,9 @@ class Karpenter(Construct):
                 "interruptionQueue": self.interruption_queue.queue_name,
             },
             "controller": {
+                # The region from the stack, not from instance metadata: the system nodes allow
+                # one IMDS hop, which a pod cannot reach, and Karpenter otherwise asks IMDS for it.
+                "env": [{"name": "AWS_REGION", "value": cdk.Stack.of(self).region}],
                 "resources": {
                     "requests": {"cpu": props.controller_cpu, "memory": props.controller_memory},
                     "limits": {"memory": props.controller_memory},
