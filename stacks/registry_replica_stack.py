@@ -9,8 +9,11 @@ https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry-settings.html
 https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_EncryptionConfigurationForRepositoryCreationTemplate.html
 
 Teardown: `cdk destroy` deletes the Registry stack first (it depends on this one); in the
-sandbox its cleanup custom resource deletes the replicas here, then this stack deletes the
-templates and schedules the key for deletion, so no replica outlives its key.
+sandbox its cleanup custom resource deletes the replicas here (ECR retires their grants on this
+stack's key with the cleanup role's `kms:RetireGrant`, allowed in this region through ECR only),
+then this stack deletes the templates and schedules the key for deletion, so no replica
+outlives its key. If a replica cannot be deleted, the Registry delete fails and this stack,
+with its key, stays.
 """
 
 from __future__ import annotations

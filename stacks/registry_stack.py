@@ -55,6 +55,11 @@ class RegistryStack(cdk.Stack):
             "Scanning",
             continuous_filters=config.scanning.continuous_filters,
             scan_on_push_filters=config.scanning.scan_on_push_filters,
+            # Apart from the stage's removal policy: whether the account may deactivate
+            # Inspector depends on its Organization, not on the stage.
+            removal_policy=(
+                cdk.RemovalPolicy.RETAIN if config.scanning.retain_on_delete else cdk.RemovalPolicy.DESTROY
+            ),
         )
         self.findings = ScanFindingAlerts(
             self,
@@ -148,10 +153,14 @@ class RegistryStack(cdk.Stack):
         if sandbox:
             # Cached and replicated repositories are not CloudFormation resources: delete them
             # with the stack, or they outlive the key they are encrypted with.
-            targets = [CleanupTarget(prefix) for prefix in self.pull_through_cache.prefixes.values()]
+            targets = [
+                CleanupTarget(prefix, encryption_key=self.key)
+                for prefix in self.pull_through_cache.prefixes.values()
+            ]
             if self.replication is not None:
                 # The replicas are encrypted with the RegistryReplica stack's key; this stack
                 # depends on that one, so `cdk destroy` deletes them here before that key goes.
+                # That key is in another region: no reference, the grant is scoped through ECR.
                 targets += [
                     CleanupTarget(prefix, region=self.replication.destination_region)
                     for prefix in config.replication.template_prefixes

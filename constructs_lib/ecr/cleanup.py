@@ -4,6 +4,12 @@ Repositories made by a pull-through cache pull or by replication are not CloudFo
 resources, so a plain stack delete leaves them behind: still billed for storage, and encrypted
 with a key that the stack schedules for deletion. This construct is meant for sandboxes; in
 production, leave it out and keep the caches.
+
+Deleting a KMS-encrypted repository makes ECR retire its grants on the key with the caller's
+permissions, so the caller needs `kms:RetireGrant` on that key besides `ecr:DeleteRepository`
+("Required IAM permissions" in
+https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html; see also
+https://github.com/aws/containers-roadmap/issues/1152).
 """
 
 from __future__ import annotations
@@ -14,26 +20,48 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+# The function's own limit, and how long CloudFormation waits for its answer. The handler stops
+# starting deletions 30 s before the limit and always answers; if the function dies anyway
+# (out of memory), CloudFormation fails the resource after the service timeout instead of the
+# default hour.
+FUNCTION_TIMEOUT = cdk.Duration.minutes(5)
+SERVICE_TIMEOUT = cdk.Duration.minutes(7)
+
 
 @dataclass(frozen=True)
 class CleanupTarget:
-    """Repositories under `prefix/` in `region` (None: the stack's region)."""
+    """Repositories under `prefix/` in `region` (None: the stack's region).
+
+    `encryption_key` is the key those repositories are encrypted with, when it is in this
+    stack: the role may then retire grants on that key only. Without it (a key in another
+    region or stack, which cannot be referenced here), the role may retire grants on any key of
+    the target's region, but only through ECR (`kms:ViaService`), which is what a repository
+    deletion does.
+    """
 
     prefix: str
     region: str | None = None
+    encryption_key: kms.IKey | None = None
 
 
 class CreatedRepositoryCleanup(Construct):
-    """A custom resource that force-deletes the repositories under `targets` when it is deleted.
+    """A custom resource that force-deletes the repositories under `targets` when its stack is deleted.
 
     Make it depend on what creates those repositories (the cache rules, the replication
-    configuration) so that CloudFormation deletes it first. The handler reports success even
-    if a deletion fails (it logs the error), so teardown never gets stuck on it. Its role may
-    list repositories and delete only those under the targets' prefixes.
+    configuration) and on the keys that encrypt them, so that CloudFormation deletes it first.
+    It deletes only while its stack is DELETE_IN_PROGRESS: an update that replaces or removes
+    it (CloudFormation sends Delete then too) leaves the repositories alone. It tries every
+    repository of every target and answers FAILED, naming what is left, if any deletion
+    fails: the stack delete stops with the keys still in place rather than orphaning
+    repositories that nothing can decrypt (the handler's docstring has the details).
+
+    Its role may list repositories, delete only those under the targets' prefixes, retire
+    grants on the targets' keys (see `CleanupTarget`) and describe its own stack.
     """
 
     def __init__(
@@ -49,6 +77,12 @@ class CreatedRepositoryCleanup(Construct):
         if not targets:
             raise ValueError("targets must list at least one prefix, got none")
         stack = cdk.Stack.of(self)
+        for target in targets:
+            if target.encryption_key is not None and target.region not in (None, stack.region):
+                raise ValueError(
+                    "encryption_key must be in the stack's region (leave it out for a target in "
+                    f"another region), got a key for target region {target.region!r}"
+                )
         resolved = [(t.region or stack.region, t.prefix.rstrip("/")) for t in targets]
 
         log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
@@ -74,10 +108,13 @@ class CreatedRepositoryCleanup(Construct):
             code=lambda_.Code.from_asset(
                 str(Path(__file__).parent / "runtime"), exclude=["__pycache__", "*.pyc"]
             ),
-            timeout=cdk.Duration.minutes(5),
+            timeout=FUNCTION_TIMEOUT,
             memory_size=256,
             log_group=log_group,
             role=role,
+            # CloudFormation invokes it asynchronously; a retry would race the ServiceTimeout
+            # failure that CloudFormation already reports, so a dead run is not retried.
+            retry_attempts=0,
             description="On stack delete, deletes the repositories ECR created under the stack's prefixes",
         )
         regions = sorted({region for region, _ in resolved})
@@ -101,19 +138,47 @@ class CreatedRepositoryCleanup(Construct):
                 ],
             )
         )
-        self._acknowledge(role, log_group, regions, resolved)
+        # ECR retires the repository's grants on its KMS key with the caller's permissions.
+        # https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html#encryption-at-rest-iam
+        keys = {k.key_arn: k for t in targets if (k := t.encryption_key) is not None}
+        if keys:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["kms:RetireGrant"], resources=list(keys))
+            )
+        keyless_regions = sorted({t.region or stack.region for t in targets if t.encryption_key is None})
+        for region in keyless_regions:
+            # Keys in another region cannot be referenced from this stack: any key of that
+            # region, but only in requests that ECR makes there on the role's behalf.
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["kms:RetireGrant"],
+                    resources=[f"arn:{cdk.Aws.PARTITION}:kms:{region}:{cdk.Aws.ACCOUNT_ID}:key/*"],
+                    conditions={"StringEquals": {"kms:ViaService": f"ecr.{region}.amazonaws.com"}},
+                )
+            )
+        # The handler deletes only while its own stack is DELETE_IN_PROGRESS.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[cdk.Aws.STACK_ID])
+        )
+        self._acknowledge(role, log_group, regions, resolved, keyless_regions)
         self.resource = cdk.CustomResource(
             self,
             "Resource",
             service_token=self.function.function_arn,
             resource_type="Custom::CreatedRepositoryCleanup",
             properties={"Targets": [{"Region": r, "Prefix": p} for r, p in resolved]},
+            service_timeout=SERVICE_TIMEOUT,
         )
         # The role's policy must outlive the custom resource, or the delete runs without rights.
         self.resource.node.add_dependency(role)
 
     def _acknowledge(
-        self, role: iam.Role, log_group: logs.LogGroup, regions: list[str], resolved: list[tuple[str, str]]
+        self,
+        role: iam.Role,
+        log_group: logs.LogGroup,
+        regions: list[str],
+        resolved: list[tuple[str, str]],
+        keyless_regions: list[str],
     ) -> None:
         """Acknowledge each wildcard of the role's policy, one by one, with its reason."""
         policy = role.node.find_child("DefaultPolicy").node.default_child
@@ -146,5 +211,13 @@ class CreatedRepositoryCleanup(Construct):
                 "not known at deploy time; nothing outside the prefix.",
             )
             for r, p in resolved
+        ]
+        acknowledgments += [
+            cdk.Acknowledgment(
+                id=f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:{shown(r)}:<AWS::AccountId>:key/*]",
+                reason="RetireGrant only in requests ECR makes in this region (kms:ViaService) while it "
+                "deletes a repository; that region's key cannot be referenced from this stack.",
+            )
+            for r in keyless_regions
         ]
         cdk.Validations.of(policy).acknowledge(*acknowledgments)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import aws_cdk as cdk
 from aws_cdk import aws_ecr as ecr
 from constructs import Construct
 
@@ -31,8 +32,15 @@ class EnhancedScanning(Construct):
     Inspector bills each scan and rescan, which is why the continuous filters default to
     nothing and a stack should list only the repositories it deploys from.
 
-    Deleting this resource turns the registry back to BASIC scanning (the handler disables
-    Inspector's ECR scanning for the registry), so `cdk destroy` leaves no bill behind.
+    By default (`removal_policy` DESTROY) deleting it turns the registry back to BASIC
+    scanning, so `cdk destroy` leaves no Inspector bill behind. CloudFormation does that by
+    calling Amazon Inspector's Disable for the account (its delete handler needs
+    `inspector2:Disable`; https://github.com/aws-cloudformation/cloudformation-coverage-roadmap/issues/2516).
+    A member account of an AWS Organization cannot deactivate Inspector
+    (https://docs.aws.amazon.com/inspector/latest/user/deactivating-best-practices.html), so
+    there the delete fails and the stack stops in DELETE_FAILED. In such an account, or wherever
+    Inspector is managed centrally, pass `cdk.RemovalPolicy.RETAIN`: the stack delete then
+    leaves the registry's scanning configuration as it is and never calls Inspector.
     """
 
     def __init__(
@@ -42,6 +50,7 @@ class EnhancedScanning(Construct):
         *,
         continuous_filters: Sequence[str] = (),
         scan_on_push_filters: Sequence[str] = ("*",),
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY,
     ) -> None:
         super().__init__(scope, construct_id)
         _check_filters("continuous_filters", continuous_filters)
@@ -66,9 +75,12 @@ class EnhancedScanning(Construct):
                         ],
                     )
                 )
+        if removal_policy not in (cdk.RemovalPolicy.DESTROY, cdk.RemovalPolicy.RETAIN):
+            raise ValueError(f"removal_policy must be DESTROY or RETAIN, got {removal_policy}")
         self.configuration = ecr.CfnRegistryScanningConfiguration(
             self, "Resource", scan_type="ENHANCED", rules=rules
         )
+        self.configuration.apply_removal_policy(removal_policy)
 
 
 def _check_filters(prop: str, filters: Sequence[str]) -> None:

@@ -28,6 +28,10 @@ class ScanningConfig:
     continuous_filters: tuple[str, ...] = setting(("app/*",), pattern=SCAN_FILTER_PATTERN, max_items=100)
     # Scanned once, on push (cached upstream images included).
     scan_on_push_filters: tuple[str, ...] = setting(("*",), pattern=SCAN_FILTER_PATTERN, max_items=100)
+    # false: destroying the stack returns the registry to basic scanning (CloudFormation disables
+    # Inspector for the account). true: the stack delete leaves scanning as it is; required in a
+    # member account of an AWS Organization, which may not deactivate Inspector (the delete fails).
+    retain_on_delete: bool = False
 
 
 @dataclass(frozen=True)

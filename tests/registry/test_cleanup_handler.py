@@ -1,98 +1,251 @@
-"""The teardown handler against moto's ECR: it deletes what ECR created under the prefixes only."""
+"""The teardown handler against moto's ECR, with CloudFormation's DescribeStacks stubbed.
+
+moto's CloudFormation finishes a stack delete at once, so it never shows DELETE_IN_PROGRESS:
+botocore's Stubber answers DescribeStacks instead, through a real client that validates the
+request and the response against the service model.
+"""
 
 from __future__ import annotations
 
+import datetime
 import json
+from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from constructs_lib.ecr.runtime import delete_repositories as handler_module
 
 REGION = "ap-northeast-1"
+REPLICA_REGION = "ap-northeast-3"
+STACK_ID = "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/Registry/0b1c2d3e"
+CACHED = ["quay/prometheus/node-exporter", "quay/argoproj/argocd", "k8s/pause"]
+UNRELATED = ["quayside/app", "app/web"]
 
 
 @pytest.fixture
-def ecr() -> Any:
+def aws() -> Iterator[dict[str, Any]]:
     with mock_aws():
-        client = boto3.client("ecr", region_name=REGION)
-        for name in [
-            "quay/prometheus/node-exporter",
-            "quay/argoproj/argocd",
-            "quayside/app",
-            "app/web",
-            "k8s/pause",
-        ]:
-            client.create_repository(repositoryName=name)
+        ecr = boto3.client("ecr", region_name=REGION)
+        for name in [*CACHED, *UNRELATED]:
+            ecr.create_repository(repositoryName=name)
         manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json"}
-        client.put_image(
+        ecr.put_image(
             repositoryName="quay/argoproj/argocd", imageManifest=json.dumps(manifest), imageTag="v1"
         )
-        yield client
+        replica_ecr = boto3.client("ecr", region_name=REPLICA_REGION)
+        replica_ecr.create_repository(repositoryName="app/web")
+        cloudformation = boto3.client("cloudformation", region_name=REGION)
+        with Stubber(cloudformation) as stubber:
+            clients = {("ecr", REGION): ecr, ("ecr", REPLICA_REGION): replica_ecr}
+            clients[("cloudformation", REGION)] = cloudformation
+            with mock.patch.object(handler_module, "client", side_effect=lambda s, r: clients[(s, r)]):
+                yield {"ecr": ecr, "replica_ecr": replica_ecr, "stubber": stubber}
 
 
 def names(client: Any) -> set[str]:
     return {r["repositoryName"] for r in client.describe_repositories()["repositories"]}
 
 
-def test_deletes_repositories_under_the_prefix_with_their_images(ecr: Any) -> None:
-    deleted = handler_module.delete_repositories(REGION, "quay", client=ecr)
-    assert sorted(deleted) == ["quay/argoproj/argocd", "quay/prometheus/node-exporter"]
-    # `quayside/app` shares the characters but not the prefix `quay/`.
-    assert names(ecr) == {"quayside/app", "app/web", "k8s/pause"}
+def stack_status(stubber: Stubber, status: str) -> None:
+    stack = {
+        "StackName": "Registry",
+        "StackId": STACK_ID,
+        "CreationTime": datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC),
+        "StackStatus": status,
+    }
+    stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": STACK_ID})
 
 
 def event(request_type: str) -> dict[str, Any]:
     return {
         "RequestType": request_type,
         "ResponseURL": "https://cloudformation-custom-resource-response.example/x",
-        "StackId": "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/Registry/1",
+        "StackId": STACK_ID,
         "RequestId": "r1",
         "LogicalResourceId": "CreatedRepositoryCleanup",
+        "PhysicalResourceId": "CreatedRepositoryCleanup",
         "ResourceProperties": {
-            "Targets": [{"Region": REGION, "Prefix": "k8s"}, {"Region": REGION, "Prefix": "quay"}]
+            "Targets": [
+                {"Region": REGION, "Prefix": "k8s"},
+                {"Region": REGION, "Prefix": "quay"},
+                {"Region": REPLICA_REGION, "Prefix": "app"},
+            ]
         },
     }
 
 
-def test_delete_event_cleans_every_target_and_reports_success(ecr: Any) -> None:
+class Context:
+    log_stream_name = "2026/11/26/[$LATEST]abc"
+
+    def __init__(self, remaining_ms: int = 300_000) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def run(request: dict[str, Any], context: Any = None) -> tuple[str, str]:
+    """The handler's answer to CloudFormation: (status, reason)."""
     with mock.patch.object(handler_module, "respond") as respond:
-        handler_module.handler(event("Delete"), None)
-    assert names(ecr) == {"quayside/app", "app/web"}
-    assert respond.call_args.args[2] == "deleted 3 repositories"
+        handler_module.handler(request, context or Context())
+    assert respond.call_count == 1
+    _, _, status, reason = respond.call_args.args
+    return status, reason
 
 
-def test_create_and_update_touch_nothing(ecr: Any) -> None:
-    with mock.patch.object(handler_module, "respond") as respond:
-        handler_module.handler(event("Create"), None)
-        handler_module.handler(event("Update"), None)
-    assert len(names(ecr)) == 5
-    assert respond.call_count == 2
+def refuse(names_refused: set[str], client: Any) -> Any:
+    """Make `client.delete_repository` fail like ECR without kms:RetireGrant, for some names."""
+    original = client.delete_repository
+
+    def delete_repository(**kwargs: Any) -> Any:
+        if kwargs["repositoryName"] in names_refused:
+            raise ClientError(
+                {"Error": {"Code": "KmsException", "Message": "kms:RetireGrant denied"}}, "DeleteRepository"
+            )
+        return original(**kwargs)
+
+    return mock.patch.object(client, "delete_repository", side_effect=delete_repository)
 
 
-def test_a_failure_is_reported_as_success_so_teardown_never_wedges(ecr: Any) -> None:
-    with (
-        mock.patch.object(handler_module, "delete_repositories", side_effect=RuntimeError("AccessDenied")),
-        mock.patch.object(handler_module, "respond") as respond,
-    ):
-        handler_module.handler(event("Delete"), None)
-    assert respond.call_args.args[2] == "cleanup failed: AccessDenied"
+# --- deleting under a prefix ------------------------------------------------------------------
+
+
+def test_deletes_repositories_under_the_prefix_with_their_images(aws: dict[str, Any]) -> None:
+    outcome = handler_module.delete_repositories(REGION, "quay", ecr=aws["ecr"])
+    assert sorted(outcome.deleted) == [
+        f"{REGION}:quay/argoproj/argocd",
+        f"{REGION}:quay/prometheus/node-exporter",
+    ]
+    assert outcome.left == {}
+    # `quayside/app` shares the characters but not the prefix `quay/`.
+    assert names(aws["ecr"]) == {"quayside/app", "app/web", "k8s/pause"}
+
+
+def test_a_refused_deletion_does_not_stop_the_other_repositories(aws: dict[str, Any]) -> None:
+    with refuse({"quay/argoproj/argocd"}, aws["ecr"]):
+        outcome = handler_module.delete_repositories(REGION, "quay", ecr=aws["ecr"])
+    assert outcome.deleted == [f"{REGION}:quay/prometheus/node-exporter"]
+    assert outcome.left == {f"{REGION}:quay/argoproj/argocd": "KmsException"}
+
+
+def test_a_repository_already_gone_counts_as_deleted(aws: dict[str, Any]) -> None:
+    gone = aws["ecr"].exceptions.RepositoryNotFoundException(
+        {"Error": {"Code": "RepositoryNotFoundException", "Message": "gone"}}, "DeleteRepository"
+    )
+    with mock.patch.object(aws["ecr"], "delete_repository", side_effect=gone):
+        outcome = handler_module.delete_repositories(REGION, "k8s", ecr=aws["ecr"])
+    assert (outcome.deleted, outcome.left) == ([f"{REGION}:k8s/pause"], {})
+
+
+# --- the custom resource events ---------------------------------------------------------------
+
+
+def test_stack_delete_cleans_every_target_in_both_regions_and_succeeds(aws: dict[str, Any]) -> None:
+    stack_status(aws["stubber"], "DELETE_IN_PROGRESS")
+    status, reason = run(event("Delete"))
+    assert (status, reason) == ("SUCCESS", "deleted 4 repositories")
+    assert names(aws["ecr"]) == set(UNRELATED)
+    assert names(aws["replica_ecr"]) == set()
+    aws["stubber"].assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        # The resource was replaced or removed by an update (renamed, removal policy changed).
+        "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+        # The update that created a replacement is rolled back, and the replacement deleted.
+        "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+        "UPDATE_ROLLBACK_IN_PROGRESS",
+        # A failed create: a cache rule of the prefix may belong to someone else.
+        "ROLLBACK_IN_PROGRESS",
+    ],
+)
+def test_delete_outside_a_stack_delete_keeps_every_repository(aws: dict[str, Any], status: str) -> None:
+    stack_status(aws["stubber"], status)
+    assert run(event("Delete")) == ("SUCCESS", f"stack is {status}, not being deleted: no repository deleted")
+    assert names(aws["ecr"]) == {*CACHED, *UNRELATED}
+    assert names(aws["replica_ecr"]) == {"app/web"}
+
+
+def test_create_and_update_touch_nothing_and_do_not_ask_cloudformation(aws: dict[str, Any]) -> None:
+    assert run(event("Create")) == ("SUCCESS", "")
+    assert run(event("Update")) == ("SUCCESS", "")
+    assert names(aws["ecr"]) == {*CACHED, *UNRELATED}
+    aws["stubber"].assert_no_pending_responses()  # no DescribeStacks was expected, none was made
+
+
+def test_a_refused_deletion_fails_the_delete_naming_what_is_left_after_trying_everything(
+    aws: dict[str, Any],
+) -> None:
+    stack_status(aws["stubber"], "DELETE_IN_PROGRESS")
+    with refuse({"k8s/pause"}, aws["ecr"]), refuse({"app/web"}, aws["replica_ecr"]):
+        status, reason = run(event("Delete"))
+    assert status == "FAILED"
+    assert reason == (
+        "deleted 2 repositories, 2 left (log stream 2026/11/26/[$LATEST]abc): "
+        f"{REGION}:k8s/pause (KmsException), {REPLICA_REGION}:app/web (KmsException)"
+    )
+    # The later targets were still cleaned.
+    assert names(aws["ecr"]) == {"k8s/pause", *UNRELATED}
+
+
+def test_a_target_whose_listing_fails_is_named_and_the_others_are_still_cleaned(aws: dict[str, Any]) -> None:
+    stack_status(aws["stubber"], "DELETE_IN_PROGRESS")
+    denied = ClientError(
+        {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "DescribeRepositories"
+    )
+    with mock.patch.object(aws["replica_ecr"], "get_paginator", side_effect=denied):
+        status, reason = run(event("Delete"))
+    assert status == "FAILED"
+    assert reason.endswith(f"{REPLICA_REGION}:app/* (listing failed: AccessDeniedException)")
+    assert names(aws["ecr"]) == set(UNRELATED)
+
+
+def test_when_time_runs_out_the_rest_is_named_not_attempted(aws: dict[str, Any]) -> None:
+    stack_status(aws["stubber"], "DELETE_IN_PROGRESS")
+    status, reason = run(event("Delete"), Context(remaining_ms=10_000))
+    assert status == "FAILED"
+    assert "deleted 0 repositories, 4 left" in reason
+    assert f"{REGION}:k8s/pause (not attempted: out of time)" in reason
+    assert names(aws["ecr"]) == {*CACHED, *UNRELATED}
+
+
+def test_an_unreadable_stack_status_deletes_nothing_and_fails(aws: dict[str, Any]) -> None:
+    aws["stubber"].add_client_error("describe_stacks", "AccessDenied", "not authorized", 403)
+    status, reason = run(event("Delete"))
+    assert (status, reason) == ("FAILED", "nothing deleted: could not read the stack status (AccessDenied)")
+    assert names(aws["ecr"]) == {*CACHED, *UNRELATED}
+
+
+def test_an_unexpected_error_still_answers_cloudformation(aws: dict[str, Any]) -> None:
+    with mock.patch.object(handler_module, "on_delete", side_effect=KeyError("Targets")):
+        assert run(event("Delete")) == ("FAILED", "cleanup failed: 'Targets'")
+
+
+def test_the_reason_is_cut_to_fit_cloudformation(aws: dict[str, Any]) -> None:
+    with mock.patch.object(handler_module, "on_delete", return_value=("FAILED", "x" * 5000)):
+        _, reason = run(event("Delete"))
+    assert len(reason) == handler_module.MAX_REASON
 
 
 def test_response_is_a_put_with_the_cloudformation_fields() -> None:
     with mock.patch("urllib.request.urlopen") as urlopen:
         urlopen.return_value.__enter__.return_value.status = 200
-        handler_module.respond(event("Delete"), None, "deleted 0 repositories")
+        handler_module.respond(event("Delete"), None, "FAILED", "1 left")
     request = urlopen.call_args.args[0]
     assert request.get_method() == "PUT"
     assert json.loads(request.data) == {
-        "Status": "SUCCESS",
-        "Reason": "deleted 0 repositories",
+        "Status": "FAILED",
+        "Reason": "1 left",
         "PhysicalResourceId": "CreatedRepositoryCleanup",
-        "StackId": "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/Registry/1",
+        "StackId": STACK_ID,
         "RequestId": "r1",
         "LogicalResourceId": "CreatedRepositoryCleanup",
     }

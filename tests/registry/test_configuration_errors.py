@@ -35,6 +35,10 @@ def registry_config(data: dict[str, Any]) -> RegistryConfig:
             "may list at most 100 items, got 101",
         ),
         (
+            {"scanning": {"retain_on_delete": "yes"}},
+            "registry.scanning.retain_on_delete must be true or false",
+        ),
+        (
             {"pull_through_cache": {"upstreams": ["gcr"]}},
             "registry.pull_through_cache.upstreams[0] must be one of",
         ),

@@ -9,6 +9,8 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Capture, Match, Template
 
+from constructs_lib.ecr import CleanupTarget, CreatedRepositoryCleanup, EnhancedScanning
+from stacks.config import load_config
 from stacks.registry_stack import RegistryStack
 from tests.registry.conftest import make_registry
 
@@ -451,7 +453,7 @@ def test_sandbox_deletes_cached_and_replicated_repositories_before_rules_and_key
     assert logical_id(stack, stack.replication.configuration) in depends_on
 
 
-def test_cleanup_role_lists_repositories_and_deletes_only_under_the_prefixes(
+def test_cleanup_role_lists_deletes_under_the_prefixes_retires_grants_and_reads_its_stack(
     stack: RegistryStack, template: Template
 ) -> None:
     role = stack.cleanup.function.role
@@ -460,6 +462,7 @@ def test_cleanup_role_lists_repositories_and_deletes_only_under_the_prefixes(
         logical_id(stack, role.node.find_child("DefaultPolicy").node.default_child)
     ]
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statements[0]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert statements[1:] == [
         {
             "Action": "ecr:DescribeRepositories",
@@ -476,8 +479,95 @@ def test_cleanup_role_lists_repositories_and_deletes_only_under_the_prefixes(
                 repository_arn("app/*", "ap-northeast-3"),
             ],
         },
+        # Deleting a KMS-encrypted repository needs kms:RetireGrant (ECR encryption-at-rest,
+        # "Required IAM permissions"): on this stack's key for the caches ...
+        {"Action": "kms:RetireGrant", "Effect": "Allow", "Resource": ref_arn(stack, stack.key)},
+        # ... and, for the replicas, on keys of the destination region used through ECR only.
+        {
+            "Action": "kms:RetireGrant",
+            "Condition": {"StringEquals": {"kms:ViaService": "ecr.ap-northeast-3.amazonaws.com"}},
+            "Effect": "Allow",
+            "Resource": {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:",
+                        {"Ref": "AWS::Partition"},
+                        ":kms:ap-northeast-3:",
+                        {"Ref": "AWS::AccountId"},
+                        ":key/*",
+                    ],
+                ]
+            },
+        },
+        # Its own stack only: it deletes only while that stack is DELETE_IN_PROGRESS.
+        {"Action": "cloudformation:DescribeStacks", "Effect": "Allow", "Resource": {"Ref": "AWS::StackId"}},
     ]
-    assert statements[0]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+
+
+def test_cleanup_answers_within_minutes_even_if_its_function_dies(
+    stack: RegistryStack, template: Template
+) -> None:
+    resources = template.to_json()["Resources"]
+    cleanup = resources[logical_id(stack, stack.cleanup.resource.node.default_child)]
+    function = resources[logical_id(stack, stack.cleanup.function.node.default_child)]
+    # CloudFormation gives up after ServiceTimeout (seconds) instead of an hour; the function's
+    # own timeout is shorter, so a run that ends normally always answers first.
+    assert cleanup["Properties"]["ServiceTimeout"] == "420"
+    assert function["Properties"]["Timeout"] == 300
+    assert int(cleanup["Properties"]["ServiceTimeout"]) > function["Properties"]["Timeout"]
+    # A dead run is not retried behind CloudFormation's back.
+    template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {
+            "FunctionName": {"Ref": logical_id(stack, stack.cleanup.function.node.default_child)},
+            "MaximumRetryAttempts": 0,
+        },
+    )
+
+
+def test_a_cleanup_key_in_another_region_is_refused() -> None:
+    app = cdk.App()
+    scope = cdk.Stack(app, "S", env=cdk.Environment(account="123456789012", region="ap-northeast-1"))
+    key = kms.Key(scope, "Key")
+    with pytest.raises(
+        ValueError, match=r"^encryption_key must be in the stack's region .*'ap-northeast-3'$"
+    ):
+        CreatedRepositoryCleanup(
+            scope, "Cleanup", targets=[CleanupTarget("app", region="ap-northeast-3", encryption_key=key)]
+        )
+
+
+# --- scanning teardown ------------------------------------------------------------------------
+
+
+def test_sandbox_destroy_deletes_the_scanning_configuration_back_to_basic(
+    stack: RegistryStack, template: Template
+) -> None:
+    resource = template.to_json()["Resources"][logical_id(stack, stack.scanning.configuration)]
+    assert resource["DeletionPolicy"] == "Delete"
+
+
+@pytest.mark.parametrize("removal_policy", ["destroy", "retain"])
+def test_retain_on_delete_keeps_scanning_and_never_calls_inspector_disable(removal_policy: str) -> None:
+    # Independent of the stage's removal policy: an Organization member account may not
+    # deactivate Inspector, so deleting the resource would fail the stack delete.
+    stack = make_registry({"scanning": {"retain_on_delete": True}}, removal_policy=removal_policy)
+    resource = Template.from_stack(stack).to_json()["Resources"][
+        logical_id(stack, stack.scanning.configuration)
+    ]
+    assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+def test_production_yaml_retains_the_scanning_configuration_and_sandbox_does_not() -> None:
+    assert load_config(stage="production").registry.scanning.retain_on_delete is True
+    assert load_config(stage="sandbox").registry.scanning.retain_on_delete is False
+
+
+def test_scanning_removal_policy_must_be_destroy_or_retain() -> None:
+    scope = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(ValueError, match=r"^removal_policy must be DESTROY or RETAIN, got "):
+        EnhancedScanning(scope, "Scanning", removal_policy=cdk.RemovalPolicy.SNAPSHOT)
 
 
 def test_a_full_secret_arn_is_used_as_given() -> None:

@@ -70,9 +70,10 @@ def test_every_acknowledgment_is_a_granular_iam5_on_one_policy(synthesized: tupl
         if "AwsSolutions-" in key
     ]
     # One per wildcard: 5 cache template prefixes (the replicas' template is in RegistryReplica);
-    # in the sandbox also the cleanup's log streams, its two regions' listings and its 6 prefixes.
+    # in the sandbox also the cleanup's log streams, its two regions' listings, its 6 prefixes
+    # and the destination region's keys (RetireGrant through ECR only).
     sandbox = any("CreatedRepositoryCleanup" in path for path, _, _ in found)
-    assert len(found) == (5 + 1 + 2 + 6 if sandbox else 5)
+    assert len(found) == (5 + 1 + 2 + 6 + 1 if sandbox else 5)
     paths = {path for path, _, _ in found}
     assert paths <= {
         "Registry/CreationTemplates/Role/DefaultPolicy/Resource",

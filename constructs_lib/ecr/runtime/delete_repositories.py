@@ -1,12 +1,23 @@
-"""Custom resource handler: on stack delete, delete the repositories ECR created under prefixes.
+"""Custom resource handler: when its stack is deleted, delete the repositories ECR created under prefixes.
 
 Pull-through cache and replication create repositories that are not CloudFormation resources.
 In a sandbox they must go with the stack: a cached repository left behind stays encrypted with
 the stack's KMS key (deleted with the stack), and a later deploy would pull through it and fail.
 
-Create and Update do nothing. Delete lists the repositories of each target's region, deletes
-(with force: ECR deletes the images) those under the target's prefix, and reports success even
-when a deletion fails, after logging it, so that a cleanup problem never wedges the stack.
+Create and Update do nothing. Delete first asks CloudFormation for the stack's own status and
+deletes only when it is DELETE_IN_PROGRESS: CloudFormation also sends Delete when an update
+replaces or removes this resource (a renamed construct, a changed removal policy), and then the
+caches are live and must stay. During a stack delete it lists the repositories of every
+target's region and force-deletes (ECR deletes the images) those under the target's prefix.
+
+Every repository and every target is tried, whatever fails before it. If anything is left
+(a deletion refused, a listing failed, time ran out), the handler answers FAILED, with a
+one-line reason naming what is left and the full errors in its log. The stack then stops in
+DELETE_FAILED with the KMS keys and cache rules still in place, which is the truth: the leftover
+repositories are still readable and still billed. Fix the cause and run the delete again (the
+handler retries only what is left), or delete the stack with `--deletion-mode
+FORCE_DELETE_STACK` to accept the leftovers. Answering SUCCESS instead would let CloudFormation
+schedule the key for deletion and leave repositories that nothing can decrypt.
 """
 
 from __future__ import annotations
@@ -14,55 +25,138 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
 
+# Stop starting new deletions this long before the function times out, so that there is always
+# time to answer CloudFormation (which otherwise waits for the custom resource's ServiceTimeout).
+SAFETY_MARGIN_MS = 30_000
+# CloudFormation shows the reason in the stack events; the whole response must stay under 4 KB.
+MAX_REASON = 1000
+
+
+@dataclass
+class Outcome:
+    """What a cleanup did: deleted repository names, and what is left with the error for each."""
+
+    deleted: list[str] = field(default_factory=list)
+    left: dict[str, str] = field(default_factory=dict)
+
+    def merge(self, other: Outcome) -> None:
+        self.deleted += other.deleted
+        self.left.update(other.left)
+
+
+def client(service: Literal["cloudformation", "ecr"], region: str) -> Any:
+    return boto3.client(service, region_name=region)
+
 
 def handler(event: dict[str, Any], context: Any) -> None:
-    reason = ""
+    status, reason = "SUCCESS", ""
     try:
         if event["RequestType"] == "Delete":
-            deleted = [
-                name
-                for target in event["ResourceProperties"].get("Targets", [])
-                for name in delete_repositories(target["Region"], target["Prefix"])
-            ]
-            reason = f"deleted {len(deleted)} repositories"
-            logger.info("deleted repositories: %s", deleted)
+            status, reason = on_delete(event, context)
     except Exception as error:
-        logger.exception("cleanup failed; leaving the remaining repositories in place")
-        reason = f"cleanup failed: {error}"[:200]
-    respond(event, context, reason)
+        logger.exception("cleanup failed before it could report what is left")
+        status, reason = "FAILED", f"cleanup failed: {error}"
+    respond(event, context, status, reason[:MAX_REASON])
 
 
-def delete_repositories(region: str, prefix: str, client: Any = None) -> list[str]:
-    """Force-delete every repository of `region` whose name starts with `prefix/`; return names."""
-    ecr = client or boto3.client("ecr", region_name=region)
-    names = [
-        repository["repositoryName"]
-        for page in ecr.get_paginator("describe_repositories").paginate()
-        for repository in page["repositories"]
-        if repository["repositoryName"].startswith(f"{prefix.rstrip('/')}/")
-    ]
-    deleted = []
+def on_delete(event: dict[str, Any], context: Any) -> tuple[str, str]:
+    stack_id = event["StackId"]
+    try:
+        stack_status = describe_stack_status(stack_id)
+    except (ClientError, BotoCoreError) as error:
+        # Unknown: never delete on a guess. During an update's cleanup phase CloudFormation only
+        # records the failure; during a stack delete the stack stops in DELETE_FAILED.
+        logger.exception("could not read the status of %s", stack_id)
+        return "FAILED", f"nothing deleted: could not read the stack status ({_code(error)})"
+    if stack_status != "DELETE_IN_PROGRESS":
+        logger.info("stack is %s, not being deleted: the repositories stay", stack_status)
+        return "SUCCESS", f"stack is {stack_status}, not being deleted: no repository deleted"
+
+    def out_of_time() -> bool:
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        return remaining is not None and remaining() < SAFETY_MARGIN_MS
+
+    outcome = Outcome()
+    for target in event["ResourceProperties"].get("Targets", []):
+        outcome.merge(delete_repositories(target["Region"], target["Prefix"], out_of_time=out_of_time))
+    logger.info("deleted %d repositories: %s", len(outcome.deleted), outcome.deleted)
+    if not outcome.left:
+        return "SUCCESS", f"deleted {len(outcome.deleted)} repositories"
+    for name, problem in outcome.left.items():
+        logger.error("left in place: %s (%s)", name, problem)
+    stream = getattr(context, "log_stream_name", "")
+    left = ", ".join(f"{name} ({problem})" for name, problem in outcome.left.items())
+    return "FAILED", (
+        f"deleted {len(outcome.deleted)} repositories, {len(outcome.left)} left (log stream {stream}): {left}"
+    )
+
+
+def describe_stack_status(stack_id: str) -> str:
+    """The status of the stack `stack_id` (its ARN), asked in the stack's own region."""
+    region = stack_id.split(":")[3]
+    stacks = client("cloudformation", region).describe_stacks(StackName=stack_id)["Stacks"]
+    return str(stacks[0]["StackStatus"])
+
+
+def delete_repositories(
+    region: str, prefix: str, *, ecr: Any = None, out_of_time: Callable[[], bool] = lambda: False
+) -> Outcome:
+    """Force-delete every repository of `region` whose name starts with `prefix/`; try them all.
+
+    A failure (an error, or no time left to start) is recorded in `Outcome.left` under
+    `<region>:<name>` (or `<region>:<prefix>/*` when the listing itself fails) and the next
+    repository is tried. A repository already gone counts as deleted.
+    """
+    ecr = ecr or client("ecr", region)
+    outcome = Outcome()
+    try:
+        names = list(_names_under(ecr, f"{prefix.rstrip('/')}/"))
+    except (ClientError, BotoCoreError) as error:
+        outcome.left[f"{region}:{prefix}/*"] = f"listing failed: {_code(error)}"
+        return outcome
     for name in names:
+        if out_of_time():
+            outcome.left[f"{region}:{name}"] = "not attempted: out of time"
+            continue
         try:
             ecr.delete_repository(repositoryName=name, force=True)
-            deleted.append(name)
         except ecr.exceptions.RepositoryNotFoundException:
+            pass
+        except (ClientError, BotoCoreError) as error:
+            outcome.left[f"{region}:{name}"] = _code(error)
             continue
-    return deleted
+        outcome.deleted.append(f"{region}:{name}")
+    return outcome
 
 
-def respond(event: dict[str, Any], context: Any, reason: str) -> None:
-    """Tell CloudFormation the outcome (always SUCCESS, see the module docstring)."""
+def _names_under(ecr: Any, prefix: str) -> Iterable[str]:
+    for page in ecr.get_paginator("describe_repositories").paginate():
+        for repository in page["repositories"]:
+            if repository["repositoryName"].startswith(prefix):
+                yield repository["repositoryName"]
+
+
+def _code(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code") or error)
+    return type(error).__name__
+
+
+def respond(event: dict[str, Any], context: Any, status: str, reason: str) -> None:
+    """Tell CloudFormation the outcome (SUCCESS or FAILED, see the module docstring)."""
     body = json.dumps(
         {
-            "Status": "SUCCESS",
+            "Status": status,
             "Reason": reason or f"see CloudWatch log stream {getattr(context, 'log_stream_name', '')}",
             "PhysicalResourceId": event.get("PhysicalResourceId") or event["LogicalResourceId"],
             "StackId": event["StackId"],
