@@ -11,12 +11,16 @@ What `Ipv6Cluster` decides on top of `aws_eks_v2.Cluster`:
 - Managed add-ons installed by us rather than EKS's unmanaged bootstrap copies, so that their
   versions and configuration live in the template and are deleted with it.
 - The AWS Load Balancer Controller through the module's `alb_controller` option.
+- The control-plane log group made by the stack before the cluster; in a stack deleted with it
+  (DESTROY), a small custom resource (`runtime/control_plane_logs.py`) keeps EKS from leaving a
+  re-created group behind that would block the next deploy (see `_guard_control_plane_logs`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import cast
 
 import aws_cdk as cdk
@@ -41,6 +45,8 @@ DEFAULT_CONTROL_PLANE_LOGS = (
     eks.ClusterLoggingTypes.AUTHENTICATOR,
 )
 ADDONS = ("vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent")
+# How long the control-plane log guard watches for EKS re-creating the group after a delete.
+_GUARD_WATCH = cdk.Duration.minutes(3)
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,8 @@ class Ipv6ClusterProps:
     control_plane_logs: Sequence[eks.ClusterLoggingTypes] = DEFAULT_CONTROL_PLANE_LOGS
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
     # For the secrets key and the control-plane log group; the cluster is always deleted with
-    # the stack. A sandbox leaves nothing behind; production passes RETAIN.
+    # the stack. A sandbox leaves nothing behind (DESTROY also adds the control-plane log guard);
+    # production passes RETAIN (the control-plane group then becomes RetainExceptOnCreate).
     removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY
     # Add-on versions by name (`vpc-cni`, `kube-proxy`, `coredns`, `eks-pod-identity-agent`).
     # Unlisted add-ons get the default version EKS picks for the cluster's Kubernetes version when
@@ -81,8 +88,9 @@ class Ipv6Cluster(Construct):
     """An IPv6 EKS cluster with Bottlerocket system nodes, ready for Karpenter and dual-stack ingress.
 
     Attributes: `cluster`, `cluster_name` (the literal name), `secrets_key`, `log_group`,
-    `admin_role` (None when an existing principal was given), `admin_access`, `addons` (by name),
-    `system_nodes`, `alb_controller`.
+    `control_plane_logs_guard` (None unless the removal policy is DESTROY), `admin_role` (None when
+    an existing principal was given), `admin_access`, `addons` (by name), `system_nodes`,
+    `alb_controller`.
     """
 
     def __init__(
@@ -118,14 +126,23 @@ class Ipv6Cluster(Construct):
         )
         # EKS writes control-plane logs to this fixed group name and would create it with no
         # retention, outside the stack (left behind on delete). Creating it first gives it a
-        # retention and a removal policy, and the cluster depends on it.
+        # retention and a removal policy, and the cluster depends on it. A retained group is
+        # retained except on create (RetainExceptOnCreate): a first deploy that rolls back deletes
+        # it, instead of leaving a name that makes the retry fail with "already exists".
         self.log_group = logs.LogGroup(
             self,
             "ControlPlaneLogs",
             log_group_name=f"/aws/eks/{props.cluster_name}/cluster",
             retention=props.log_retention,
-            removal_policy=props.removal_policy,
+            removal_policy=(
+                cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+                if props.removal_policy == cdk.RemovalPolicy.RETAIN
+                else props.removal_policy
+            ),
         )
+        self.control_plane_logs_guard: cdk.CustomResource | None = None
+        if props.removal_policy == cdk.RemovalPolicy.DESTROY:
+            self.control_plane_logs_guard = self._guard_control_plane_logs(props)
 
         endpoint_access = (
             eks.EndpointAccess.PUBLIC_AND_PRIVATE.only_from(*props.public_access_cidrs)
@@ -242,6 +259,93 @@ class Ipv6Cluster(Construct):
             # The controller calls AWS APIs by name, so it needs cluster DNS (CDK already makes it
             # wait for the node groups).
             self.alb_controller.node.add_dependency(self.addons["coredns"])
+
+    def _guard_control_plane_logs(self, props: Ipv6ClusterProps) -> cdk.CustomResource:
+        """Keep a group that EKS re-creates from outliving the stack (removal policy DESTROY only).
+
+        While the cluster is deleted EKS keeps writing logs, and its service-linked role re-creates
+        the group if CloudFormation already deleted it: `cdk destroy` then leaves it behind and the
+        next deploy fails with "already exists" on the group (terraform-aws-modules/terraform-aws-eks
+        issues #920, #2486, #2763). One Lambda function, called directly by CloudFormation (no
+        provider framework), ordered before the group on create and after it on delete:
+
+        - on create, it deletes a group of that name left by an earlier cluster (never while a
+          cluster of that name exists), so the stack can create its own;
+        - on delete, after the cluster and the group are gone, it deletes the group each time it
+          reappears within `_GUARD_WATCH` (then stops; the next create catches anything later).
+
+        Retained groups (production) get no guard: their logs are meant to outlive the stack.
+        """
+        namespace = Construct(self, "ControlPlaneLogsGuard")
+        name = props.cluster_name
+        log_group = logs.LogGroup(
+            namespace, "LogGroup", retention=props.log_retention, removal_policy=props.removal_policy
+        )
+        # Its own role: write access to its own log group only, and no logs:CreateLogGroup, so a
+        # last log line after its group is deleted cannot re-create that group either.
+        role = iam.Role(namespace, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            namespace,
+            "Function",
+            role=role,
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="control_plane_logs.handler",
+            # Bytecode caches would change the asset hash (and the function) from run to run.
+            code=lambda_.Code.from_asset(
+                str(Path(__file__).parent / "runtime"), exclude=["__pycache__", "*.pyc"]
+            ),
+            timeout=_GUARD_WATCH.plus(cdk.Duration.minutes(2)),
+            memory_size=128,
+            log_group=log_group,
+            description=f"Deletes the control-plane log group of EKS cluster {name} when EKS "
+            "re-creates it outside the stack (before create, after delete)",
+        )
+        partition, region, account = cdk.Aws.PARTITION, cdk.Aws.REGION, cdk.Aws.ACCOUNT_ID
+        # DeleteLogGroup is authorized against the group's ARN with the trailing `:*`
+        # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html);
+        # the form without it is listed too, since both name this one group. DescribeCluster
+        # (resource type `cluster`) tells a stale group from the group of a live cluster.
+        group_arn = f"arn:{partition}:logs:{region}:{account}:log-group:/aws/eks/{name}/cluster"
+        policy = iam.Policy(
+            namespace,
+            "Policy",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(actions=["logs:DeleteLogGroup"], resources=[group_arn, f"{group_arn}:*"]),
+                iam.PolicyStatement(
+                    actions=["eks:DescribeCluster"],
+                    resources=[f"arn:{partition}:eks:{region}:{account}:cluster/{name}"],
+                ),
+            ],
+        )
+        guard = cdk.CustomResource(
+            namespace,
+            "Resource",
+            service_token=function.function_arn,
+            resource_type="Custom::EksControlPlaneLogsGuard",
+            properties={"ClusterName": name, "WatchSeconds": int(_GUARD_WATCH.to_seconds())},
+            # If the function dies without answering, CloudFormation gives up after this rather
+            # than after the default hour.
+            service_timeout=_GUARD_WATCH.plus(cdk.Duration.minutes(3)),
+        )
+        # Deleted after the control-plane group (which depends on it) and before its own
+        # permissions and logs, which its Delete still needs.
+        for dependency in (policy, role, log_group):
+            guard.node.add_dependency(dependency)
+        self.log_group.node.add_dependency(guard)
+        acknowledge(
+            policy,
+            {
+                wildcard(
+                    f"arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/eks/{name}"
+                    "/cluster:*"
+                ): "The trailing :* is the ARN form CloudWatch Logs authorizes DeleteLogGroup "
+                "against; it names this one log group, not a set of groups.",
+            },
+        )
+        return guard
 
     def _manage_kubectl_provider_logs(self, removal_policy: cdk.RemovalPolicy) -> None:
         """Give the kubectl provider's log groups our retention and removal policy.

@@ -2,7 +2,9 @@
 
 - kubectl provider (handler + CDK Provider framework): Helm charts, manifests, the ALB address;
 - CDK's CfnJson function: the ALB controller's IRSA trust conditions (OIDC issuer as a key);
-- Karpenter's cleanup function: the teardown backstop, a direct custom resource.
+- Karpenter's cleanup function: the teardown backstop, a direct custom resource;
+- the control-plane log guard (sandbox only, where the stack deletes its log groups): a direct
+  custom resource that keeps EKS from leaving a re-created log group behind.
 """
 
 from __future__ import annotations
@@ -12,20 +14,38 @@ from collections import Counter
 from tests.eks.conftest import EksSynth
 
 
-def test_four_functions_serve_eleven_custom_resources(eks_sandbox: EksSynth) -> None:
-    resources = eks_sandbox.json["Resources"]
+def _custom_resources_by_type(synth: EksSynth) -> tuple[set[str], Counter[str]]:
+    resources = synth.json["Resources"]
     functions = {k for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
-    assert len(functions) == 4, sorted(functions)
-    by_function: Counter[str] = Counter()
+    by_type: Counter[str] = Counter()
     for resource in resources.values():
         if resource["Type"].startswith("Custom::"):
             [function, _] = resource["Properties"]["ServiceToken"]["Fn::GetAtt"]
             assert function in functions
-            by_function[resource["Type"]] += 1
-    assert by_function == {
+            by_type[resource["Type"]] += 1
+    return functions, by_type
+
+
+def test_five_functions_serve_twelve_custom_resources_in_the_sandbox(eks_sandbox: EksSynth) -> None:
+    functions, by_type = _custom_resources_by_type(eks_sandbox)
+    assert len(functions) == 5, sorted(functions)
+    assert by_type == {
         "Custom::AWSCDK-EKS-HelmChart": 3,
         "Custom::AWSCDK-EKS-KubernetesResource": 5,
         "Custom::AWSCDK-EKS-KubernetesObjectValue": 1,
+        "Custom::AWSCDKCfnJson": 1,
+        "Custom::KarpenterCleanup": 1,
+        "Custom::EksControlPlaneLogsGuard": 1,
+    }
+
+
+def test_four_functions_serve_nine_custom_resources_in_production(eks_production: EksSynth) -> None:
+    # No sample (its Ingress and address lookup) and retained logs (so no log guard).
+    functions, by_type = _custom_resources_by_type(eks_production)
+    assert len(functions) == 4, sorted(functions)
+    assert by_type == {
+        "Custom::AWSCDK-EKS-HelmChart": 3,
+        "Custom::AWSCDK-EKS-KubernetesResource": 4,
         "Custom::AWSCDKCfnJson": 1,
         "Custom::KarpenterCleanup": 1,
     }
