@@ -55,9 +55,16 @@ lint: setup
 typecheck: setup
 	$(PY) -m mypy
 
-# mypy (cold: most of a minute on aws-cdk-lib's stubs) and the tests run side by side.
+# mypy (cold: most of a minute on aws-cdk-lib's stubs) and the tests run side by side; their
+# output is printed in a fixed order once both are done, the test summary last.
 test: lint
-	@$(MAKE) --no-print-directory -j2 --output-sync=target typecheck unit
+	@echo "mypy and pytest, side by side..."
+	@$(PY) -m mypy > $(STAMP)/mypy.log 2>&1 & types=$$!; \
+	$(PY) -m pytest -q > $(STAMP)/pytest.log 2>&1; tests=$$?; \
+	wait $$types; typed=$$?; \
+	echo "$(PY) -m mypy"; cat $(STAMP)/mypy.log; \
+	echo "$(PY) -m pytest -q"; cat $(STAMP)/pytest.log; \
+	test $$typed -eq 0 && test $$tests -eq 0
 
 unit: setup
 	$(PY) -m pytest -q
