@@ -2,6 +2,7 @@
 
 from .cluster import Ipv6Cluster, Ipv6ClusterProps
 from .ingress import DualStackWebApp, DualStackWebAppProps
+from .load_balancer_cleanup import LoadBalancerControllerCleanup
 from .nodegroups import (
     GPU_NODE_TAINT,
     GPU_SETTINGS_TOML,
@@ -24,4 +25,5 @@ __all__ = [
     "DualStackWebAppProps",
     "Ipv6Cluster",
     "Ipv6ClusterProps",
+    "LoadBalancerControllerCleanup",
 ]

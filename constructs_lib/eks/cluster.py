@@ -10,7 +10,8 @@ What `Ipv6Cluster` decides on top of `aws_eks_v2.Cluster`:
   creator (see `bootstrap_cluster_creator_admin_permissions` below).
 - Managed add-ons installed by us rather than EKS's unmanaged bootstrap copies, so that their
   versions and configuration live in the template and are deleted with it.
-- The AWS Load Balancer Controller through the module's `alb_controller` option.
+- The AWS Load Balancer Controller through the module's `alb_controller` option, with a teardown
+  backstop (`LoadBalancerControllerCleanup`) that deletes what the controller left on stack delete.
 - The control-plane log group made by the stack before the cluster; in a stack deleted with it
   (DESTROY), a small custom resource (`runtime/control_plane_logs.py`) keeps EKS from leaving a
   re-created group behind that would block the next deploy (see `_guard_control_plane_logs`).
@@ -33,6 +34,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ._nag import acknowledge, managed_policy, wildcard
+from .load_balancer_cleanup import LoadBalancerControllerCleanup
 from .nodegroups import (
     SYSTEM_POD_TOLERATIONS,
     BottlerocketNodegroup,
@@ -90,7 +92,7 @@ class Ipv6Cluster(Construct):
     Attributes: `cluster`, `cluster_name` (the literal name), `secrets_key`, `log_group`,
     `control_plane_logs_guard` (None unless the removal policy is DESTROY), `admin_role` (None when
     an existing principal was given), `admin_access`, `addons` (by name), `system_nodes`,
-    `alb_controller`.
+    `alb_controller`, `load_balancer_cleanup` (None without the controller).
     """
 
     def __init__(
@@ -255,10 +257,24 @@ class Ipv6Cluster(Construct):
         self.alb_controller: eks.AlbController | None = self.cluster.alb_controller
         _acknowledge_cdk_internals(self.cluster)
         self._manage_kubectl_provider_logs(props.removal_policy)
+        self.load_balancer_cleanup: LoadBalancerControllerCleanup | None = None
         if self.alb_controller is not None:
             # The controller calls AWS APIs by name, so it needs cluster DNS (CDK already makes it
             # wait for the node groups).
             self.alb_controller.node.add_dependency(self.addons["coredns"])
+            # Teardown backstop: deleted after the controller's chart (which depends on it) and
+            # before the cluster (which it depends on), it removes load balancers, target groups
+            # and security groups that the controller failed to delete with their Ingress.
+            self.load_balancer_cleanup = LoadBalancerControllerCleanup(
+                self,
+                "LoadBalancerCleanup",
+                cluster_name=props.cluster_name,
+                vpc=vpc,
+                log_retention=props.log_retention,
+                removal_policy=props.removal_policy,
+            )
+            self.load_balancer_cleanup.resource.node.add_dependency(self.cluster)
+            self.alb_controller.node.find_child("Resource").node.add_dependency(self.load_balancer_cleanup)
 
     def _guard_control_plane_logs(self, props: Ipv6ClusterProps) -> cdk.CustomResource:
         """Keep a group that EKS re-creates from outliving the stack (removal policy DESTROY only).
@@ -292,9 +308,12 @@ class Ipv6Cluster(Construct):
             runtime=lambda_.Runtime.PYTHON_3_14,
             architecture=lambda_.Architecture.ARM_64,
             handler="control_plane_logs.handler",
-            # Bytecode caches would change the asset hash (and the function) from run to run.
+            # Bytecode caches would change the asset hash (and the function) from run to run; the
+            # load balancer cleanup's handler in the same folder is not this function's code.
             code=lambda_.Code.from_asset(
-                str(Path(__file__).parent / "runtime"), exclude=["__pycache__", "*.pyc"]
+                str(Path(__file__).parent / "runtime"),
+                # Only this handler: the folder holds the unit's other handlers too.
+                exclude=["*", "!__init__.py", "!control_plane_logs.py"],
             ),
             timeout=_GUARD_WATCH.plus(cdk.Duration.minutes(2)),
             memory_size=128,

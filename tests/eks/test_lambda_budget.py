@@ -4,7 +4,9 @@
 - CDK's CfnJson function: the ALB controller's IRSA trust conditions (OIDC issuer as a key);
 - Karpenter's cleanup function: the teardown backstop, a direct custom resource;
 - the control-plane log guard (sandbox only, where the stack deletes its log groups): a direct
-  custom resource that keeps EKS from leaving a re-created log group behind.
+  custom resource that keeps EKS from leaving a re-created log group behind;
+- the Load Balancer Controller cleanup: the teardown backstop for what the controller created,
+  a direct custom resource.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ def _custom_resources_by_type(synth: EksSynth) -> tuple[set[str], Counter[str]]:
     return functions, by_type
 
 
-def test_five_functions_serve_twelve_custom_resources_in_the_sandbox(eks_sandbox: EksSynth) -> None:
+def test_six_functions_serve_thirteen_custom_resources_in_the_sandbox(eks_sandbox: EksSynth) -> None:
     functions, by_type = _custom_resources_by_type(eks_sandbox)
-    assert len(functions) == 5, sorted(functions)
+    assert len(functions) == 6, sorted(functions)
     assert by_type == {
         "Custom::AWSCDK-EKS-HelmChart": 3,
         "Custom::AWSCDK-EKS-KubernetesResource": 5,
@@ -36,16 +38,18 @@ def test_five_functions_serve_twelve_custom_resources_in_the_sandbox(eks_sandbox
         "Custom::AWSCDKCfnJson": 1,
         "Custom::KarpenterCleanup": 1,
         "Custom::EksControlPlaneLogsGuard": 1,
+        "Custom::LoadBalancerControllerCleanup": 1,
     }
 
 
-def test_four_functions_serve_nine_custom_resources_in_production(eks_production: EksSynth) -> None:
+def test_five_functions_serve_ten_custom_resources_in_production(eks_production: EksSynth) -> None:
     # No sample (its Ingress and address lookup) and retained logs (so no log guard).
     functions, by_type = _custom_resources_by_type(eks_production)
-    assert len(functions) == 4, sorted(functions)
+    assert len(functions) == 5, sorted(functions)
     assert by_type == {
         "Custom::AWSCDK-EKS-HelmChart": 3,
         "Custom::AWSCDK-EKS-KubernetesResource": 4,
         "Custom::AWSCDKCfnJson": 1,
         "Custom::KarpenterCleanup": 1,
+        "Custom::LoadBalancerControllerCleanup": 1,
     }
