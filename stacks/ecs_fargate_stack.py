@@ -7,7 +7,6 @@ Registry stack's application repository; both come in as objects from `app.py`.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Protocol
 
 import aws_cdk as cdk
@@ -17,7 +16,7 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from constructs_lib.ecs import (
     FargateCluster,
@@ -30,6 +29,7 @@ from constructs_lib.ecs import (
     WindowsFargateServiceProps,
     on_demand_base_then_spot,
 )
+from constructs_lib.ecs._nag import acknowledge, nag_text
 from constructs_lib.ecs.graviton_service import CONTAINER_NAME as GRAVITON_CONTAINER
 from constructs_lib.ecs.windows_service import CONTAINER_NAME as WINDOWS_CONTAINER
 from stacks.config.common import LOG_RETENTION_DAYS
@@ -113,7 +113,29 @@ class EcsFargateStack(cdk.Stack):
         )
         # The ECS agent pulls with the task execution role; a first pull through the cache also
         # creates the cached repository, which the grant covers.
-        pull_through_cache.grant_pull(self.graviton.task_definition.obtain_execution_role(), graviton.image)
+        execution_role = self.graviton.task_definition.obtain_execution_role()
+        pull_through_cache.grant_pull(execution_role, graviton.image)
+        # `<registry>/<cache prefix>/<upstream path>`: the prefix names the cached repositories.
+        cache_prefix = (
+            pull_through_cache.image_uri(graviton.image)
+            .split("/", 1)[1]
+            .removesuffix("/" + graviton.image.split("/", 1)[1])
+        )
+        cache_repositories = nag_text(
+            self,
+            f"arn:{cdk.Aws.PARTITION}:ecr:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:repository/{cache_prefix}/*",
+        )
+        acknowledge(
+            execution_role.node.find_child("DefaultPolicy"),
+            {
+                "AwsSolutions-IAM5[Resource::*]": "ecr:GetAuthorizationToken has no resource-level "
+                "permissions; it is required to pull from any private ECR repository.",
+                f"AwsSolutions-IAM5[Resource::{cache_repositories}]": "Pull-through cache: ECR creates "
+                "the cached repository on the first pull, so the pull, BatchImportUpstreamImage and "
+                "CreateRepository grant covers the cache's prefix, not one name "
+                "(https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html).",
+            },
+        )
 
         self.windows = WindowsFargateService(
             self,
@@ -144,13 +166,6 @@ class EcsFargateStack(cdk.Stack):
         )
 
         self._outputs()
-        # `<registry>/<cache prefix>/<upstream path>`: the prefix names the cached repositories.
-        cache_path = pull_through_cache.image_uri(graviton.image).split("/", 1)[1]
-        upstream_path = graviton.image.split("/", 1)[1]
-        self._acknowledge(
-            access_logs_enabled=access_logs_bucket is not None,
-            cache_prefix=cache_path.removesuffix(f"/{upstream_path}"),
-        )
 
     def _access_logs_bucket(self, retention_days: int) -> s3.Bucket:
         """The ALB access log bucket. ELB writes with SSE-S3 only (no KMS), so it uses S3-managed keys.
@@ -168,12 +183,12 @@ class EcsFargateStack(cdk.Stack):
             removal_policy=cdk.RemovalPolicy.RETAIN,
             lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(retention_days))],
         )
-        cdk.Validations.of(bucket).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-S1",
-                reason="This bucket is the load balancer's access log destination; logging its own access "
-                "would need another bucket for no added audit value.",
-            )
+        acknowledge(
+            bucket,
+            {
+                "AwsSolutions-S1": "This bucket is the load balancer's access log destination; logging "
+                "its own access would need another bucket for no added audit value.",
+            },
         )
         return bucket
 
@@ -203,138 +218,3 @@ class EcsFargateStack(cdk.Stack):
             value=self.image_build.start_build_command,
             description="Builds the sample app on Graviton and pushes it to the application repository",
         )
-
-    def _acknowledge(self, *, access_logs_enabled: bool, cache_prefix: str) -> None:
-        """cdk-nag findings that the features need, each scoped to one resource, with its reason."""
-
-        def ack(construct: IConstruct, rule: str, reason: str) -> None:
-            cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
-
-        lb_security_group = self.graviton.load_balancer.connections.security_groups[0]
-        ack(
-            lb_security_group,
-            "AwsSolutions-EC23",
-            "An internet-facing web service: its load balancer accepts HTTP(S) from any IPv4 and IPv6 "
-            "address, on the listener ports only.",
-        )
-        if not access_logs_enabled:
-            ack(
-                self.graviton.load_balancer,
-                "AwsSolutions-ELB2",
-                "Access logs are off in this stage by configuration (ecs.graviton.access_logs) so that "
-                "cdk destroy leaves no bucket behind; the production configuration turns them on.",
-            )
-
-        exec_streams = self._nag_text(
-            self.format_arn(
-                service="logs",
-                resource="log-group",
-                resource_name=f"{self.cluster.exec_log_group.log_group_name}:*",
-                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-            )
-        )
-        for service in (self.graviton, self.windows):
-            task_policy = service.task_definition.task_role.node.find_child("DefaultPolicy")
-            ack(
-                task_policy,
-                "AwsSolutions-IAM5[Resource::*]",
-                "ECS Exec: ssmmessages:Create/Open Control/Data Channel and logs:DescribeLogGroups have no "
-                "resource-level permissions (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/"
-                "ecs-exec.html#ecs-exec-required-iam-permissions).",
-            )
-            ack(
-                task_policy,
-                f"AwsSolutions-IAM5[Resource::{exec_streams}]",
-                "ECS Exec writes each session to a new log stream of the cluster's session log group; "
-                "stream names are made per session, so the grant covers the streams of that one group.",
-            )
-
-        execution_policy = self.graviton.task_definition.obtain_execution_role().node.find_child(
-            "DefaultPolicy"
-        )
-        ack(
-            execution_policy,
-            "AwsSolutions-IAM5[Resource::*]",
-            "ecr:GetAuthorizationToken has no resource-level permissions; it is required to pull from any "
-            "private ECR repository.",
-        )
-        cache_repositories = self._nag_text(
-            f"arn:{cdk.Aws.PARTITION}:ecr:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:repository/{cache_prefix}/*"
-        )
-        ack(
-            execution_policy,
-            f"AwsSolutions-IAM5[Resource::{cache_repositories}]",
-            "Pull-through cache: ECR creates the cached repository on the first pull, so the pull, "
-            "BatchImportUpstreamImage and CreateRepository grant covers the cache's prefix, not one name "
-            "(https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html).",
-        )
-
-        project = self.image_build.project
-        build_policy = project.role.node.find_child("DefaultPolicy") if project.role else None
-        assert build_policy is not None
-        codebuild_logs = self._nag_text(
-            self.format_arn(
-                service="logs",
-                resource="log-group",
-                resource_name=f"/aws/codebuild/{project.project_name}:*",
-                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-            )
-        )
-        report_groups = self._nag_text(
-            self.format_arn(
-                service="codebuild", resource="report-group", resource_name=f"{project.project_name}-*"
-            )
-        )
-        for finding, reason in (
-            (
-                "Resource::*",
-                "ecr:GetAuthorizationToken has no resource-level permissions; docker login to the "
-                "application repository needs it.",
-            ),
-            *(
-                (
-                    f"Action::s3:{action}",
-                    "CDK's read grant on the build's source asset: scoped to the asset's bucket and its one "
-                    "object key.",
-                )
-                for action in ("GetBucket*", "GetObject*", "List*")
-            ),
-            *(
-                (
-                    f"Action::kms:{action}",
-                    "CDK's encrypt/decrypt grant on the build's own KMS key (one key ARN), used for its "
-                    "artifacts and logs.",
-                )
-                for action in ("GenerateDataKey*", "ReEncrypt*")
-            ),
-            (
-                f"Resource::{codebuild_logs}",
-                "CodeBuild's default log group of this one project (CDK grants it even when logs go to "
-                "the project's own group); streams are named per build.",
-            ),
-            (
-                f"Resource::{report_groups}",
-                "CodeBuild test report groups of this one project, named <project>-<report> by CodeBuild.",
-            ),
-        ):
-            ack(build_policy, f"AwsSolutions-IAM5[{finding}]", reason)
-
-    def _nag_text(self, value: str) -> str:
-        """How cdk-nag writes a resource ARN in a granular finding id (its flattenCfnReference)."""
-
-        def visit(node: Any) -> str:
-            if isinstance(node, str):
-                return node.replace("${", "<").replace("}", ">")
-            if isinstance(node, dict) and "Fn::Join" in node:
-                delimiter, items = node["Fn::Join"]
-                return str(delimiter).join(visit(item) for item in items)
-            if isinstance(node, dict) and "Fn::Sub" in node:
-                return visit(node["Fn::Sub"])
-            if isinstance(node, dict) and "Fn::GetAtt" in node:
-                resource, attribute = node["Fn::GetAtt"]
-                return f"<{visit(resource)}.{visit(attribute)}>"
-            if isinstance(node, dict) and "Ref" in node:
-                return f"<{visit(node['Ref'])}>"
-            return json.dumps(node, separators=(",", ":"))
-
-        return visit(self.resolve(value))

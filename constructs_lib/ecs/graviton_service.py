@@ -21,6 +21,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._fargate import LINUX_SIZES, check_task_size, on_demand_base_then_spot
+from ._nag import acknowledge, acknowledge_ecs_exec
 
 CONTAINER_NAME = "web"
 # Target tracking on 20-second CPU metrics. aws-cdk-lib 2.275's `appscaling.PredefinedMetric` has
@@ -59,7 +60,8 @@ class GravitonWebServiceProps:
     deregistration_delay: cdk.Duration = field(default_factory=lambda: cdk.Duration.seconds(15))
     # HTTPS on 443 with this certificate, and port 80 redirecting to it. None: plain HTTP on 80.
     certificate: acm.ICertificate | None = None
-    # Where the load balancer writes access logs. None: no access logs.
+    # Where the load balancer writes access logs. None: no access logs (and cdk-nag's ELB2 finding
+    # is acknowledged as that choice).
     access_logs_bucket: s3.IBucket | None = None
     deletion_protection: bool = False
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
@@ -73,6 +75,8 @@ class GravitonWebService(Construct):
     Deployments keep full capacity (minimum healthy 100%, maximum 200%: Fargate needs no spare
     hosts for the extra tasks) and roll back on their own when new tasks fail (circuit breaker).
     ECS Exec is on; the cluster decides how sessions are encrypted and logged.
+    The cdk-nag findings of what it creates (open load balancer, ECS Exec grants, access logs
+    off when no bucket is given) are acknowledged here, each on its one resource.
 
     Attributes: `service`, `task_definition`, `load_balancer`, `listener`, `target_group`,
     `scaling`, `url`.
@@ -222,6 +226,8 @@ class GravitonWebService(Construct):
             self.load_balancer, ec2.Port.tcp(props.container_port), "From the load balancer"
         )
 
+        self._acknowledge(cluster, access_logs=props.access_logs_bucket is not None)
+
         if props.high_resolution_metrics:
             # aws-cdk-lib 2.275's FargateService has no `monitoring` prop; CfnService has
             # MonitoringConfiguration: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-ecs-service-monitoringconfiguration.html
@@ -265,3 +271,22 @@ class GravitonWebService(Construct):
                 "TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification.PredefinedMetricType",
                 HIGH_RESOLUTION_CPU_METRIC,
             )
+
+    def _acknowledge(self, cluster: ecs.ICluster, *, access_logs: bool) -> None:
+        """cdk-nag findings that an internet-facing service with ECS Exec needs, with their reasons."""
+        acknowledge(
+            self.load_balancer.connections.security_groups[0],
+            {
+                "AwsSolutions-EC23": "An internet-facing web service: its load balancer accepts HTTP(S) "
+                "from any IPv4 and IPv6 address, on the listener ports only.",
+            },
+        )
+        if not access_logs:
+            acknowledge(
+                self.load_balancer,
+                {
+                    "AwsSolutions-ELB2": "Access logs are off because no access_logs_bucket was given, so "
+                    "that cdk destroy leaves no bucket behind; passing a bucket turns them on.",
+                },
+            )
+        acknowledge_ecs_exec(self.service, cluster)

@@ -22,6 +22,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from ._nag import acknowledge, nag_text
+
 SAMPLE_APP_DIR = Path(__file__).resolve().parent / "sample_app"
 PLATFORMS = ("linux/arm64", "linux/amd64")
 
@@ -105,9 +107,58 @@ class MultiArchImageBuild(Construct):
             ),
         )
         props.repository.grant_pull_push(self.project)
+        self._acknowledge()
 
         self.start_build_command = (
             f"aws codebuild start-build --region {stack.region} --project-name {self.project.project_name}"
+        )
+
+    def _acknowledge(self) -> None:
+        """cdk-nag's IAM5 findings on the build role: CDK's grants, each as narrow as its service allows."""
+        stack, project = cdk.Stack.of(self), self.project
+        assert project.role is not None  # codebuild.Project always creates its role
+        codebuild_logs = nag_text(
+            stack,
+            stack.format_arn(
+                service="logs",
+                resource="log-group",
+                resource_name=f"/aws/codebuild/{project.project_name}:*",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            ),
+        )
+        report_groups = nag_text(
+            stack,
+            stack.format_arn(
+                service="codebuild", resource="report-group", resource_name=f"{project.project_name}-*"
+            ),
+        )
+        asset_read = (
+            "CDK's read grant on the build's source asset: scoped to the asset's bucket and its one "
+            "object key."
+        )
+        key_use = (
+            "CDK's encrypt/decrypt grant on the build's own KMS key (one key ARN), used for its "
+            "artifacts and logs."
+        )
+        acknowledge(
+            project.role.node.find_child("DefaultPolicy"),
+            {
+                "AwsSolutions-IAM5[Resource::*]": "ecr:GetAuthorizationToken has no resource-level "
+                "permissions; docker login to the application repository needs it.",
+                **{
+                    f"AwsSolutions-IAM5[Action::s3:{action}]": asset_read
+                    for action in ("GetBucket*", "GetObject*", "List*")
+                },
+                **{
+                    f"AwsSolutions-IAM5[Action::kms:{action}]": key_use
+                    for action in ("GenerateDataKey*", "ReEncrypt*")
+                },
+                f"AwsSolutions-IAM5[Resource::{codebuild_logs}]": "CodeBuild's default log group of this "
+                "one project (CDK grants it even when logs go to the project's own group); streams are "
+                "named per build.",
+                f"AwsSolutions-IAM5[Resource::{report_groups}]": "CodeBuild test report groups of this one "
+                "project, named <project>-<report> by CodeBuild.",
+            },
         )
 
 

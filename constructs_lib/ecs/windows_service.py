@@ -20,6 +20,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ._fargate import FARGATE, FARGATE_SPOT, WINDOWS_SIZES, check_task_size
+from ._nag import acknowledge_ecs_exec
 
 CONTAINER_NAME = "windows"
 
@@ -127,3 +128,5 @@ class WindowsFargateService(Construct):
         # the execution role's policy (image pull, logs) is attached.
         self.service.node.add_dependency(cluster)
         self.service.node.add_dependency(self.task_definition.obtain_execution_role())
+        # cdk-nag: the task role's ECS Exec grants on `*` and on the session log streams.
+        acknowledge_ecs_exec(self.service, cluster)
