@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import cast
 
 import aws_cdk as cdk
@@ -33,6 +32,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ._direct_custom_resource import direct_custom_resource
 from ._nag import acknowledge, managed_policy, wildcard
 from .load_balancer_cleanup import LoadBalancerControllerCleanup
 from .nodegroups import (
@@ -294,43 +294,17 @@ class Ipv6Cluster(Construct):
         """
         namespace = Construct(self, "ControlPlaneLogsGuard")
         name = props.cluster_name
-        log_group = logs.LogGroup(
-            namespace, "LogGroup", retention=props.log_retention, removal_policy=props.removal_policy
-        )
-        # Its own role: write access to its own log group only, and no logs:CreateLogGroup, so a
-        # last log line after its group is deleted cannot re-create that group either.
-        role = iam.Role(namespace, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        log_group.grant_write(role)
-        function = lambda_.Function(
-            namespace,
-            "Function",
-            role=role,
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="control_plane_logs.handler",
-            # Bytecode caches would change the asset hash (and the function) from run to run; the
-            # load balancer cleanup's handler in the same folder is not this function's code.
-            code=lambda_.Code.from_asset(
-                str(Path(__file__).parent / "runtime"),
-                # Only this handler: the folder holds the unit's other handlers too.
-                exclude=["*", "!__init__.py", "!control_plane_logs.py"],
-            ),
-            timeout=_GUARD_WATCH.plus(cdk.Duration.minutes(2)),
-            memory_size=128,
-            log_group=log_group,
-            description=f"Deletes the control-plane log group of EKS cluster {name} when EKS "
-            "re-creates it outside the stack (before create, after delete)",
-        )
         partition, region, account = cdk.Aws.PARTITION, cdk.Aws.REGION, cdk.Aws.ACCOUNT_ID
         # DeleteLogGroup is authorized against the group's ARN with the trailing `:*`
         # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html);
         # the form without it is listed too, since both name this one group. DescribeCluster
         # (resource type `cluster`) tells a stale group from the group of a live cluster.
         group_arn = f"arn:{partition}:logs:{region}:{account}:log-group:/aws/eks/{name}/cluster"
-        policy = iam.Policy(
+        parts = direct_custom_resource(
             namespace,
-            "Policy",
-            roles=[role],
+            handler_module="control_plane_logs",
+            resource_type="Custom::EksControlPlaneLogsGuard",
+            properties={"ClusterName": name, "WatchSeconds": int(_GUARD_WATCH.to_seconds())},
             statements=[
                 iam.PolicyStatement(actions=["logs:DeleteLogGroup"], resources=[group_arn, f"{group_arn}:*"]),
                 iam.PolicyStatement(
@@ -338,21 +312,15 @@ class Ipv6Cluster(Construct):
                     resources=[f"arn:{partition}:eks:{region}:{account}:cluster/{name}"],
                 ),
             ],
-        )
-        guard = cdk.CustomResource(
-            namespace,
-            "Resource",
-            service_token=function.function_arn,
-            resource_type="Custom::EksControlPlaneLogsGuard",
-            properties={"ClusterName": name, "WatchSeconds": int(_GUARD_WATCH.to_seconds())},
-            # If the function dies without answering, CloudFormation gives up after this rather
-            # than after the default hour.
+            timeout=_GUARD_WATCH.plus(cdk.Duration.minutes(2)),
             service_timeout=_GUARD_WATCH.plus(cdk.Duration.minutes(3)),
+            description=f"Deletes the control-plane log group of EKS cluster {name} when EKS "
+            "re-creates it outside the stack (before create, after delete)",
+            log_retention=props.log_retention,
+            removal_policy=props.removal_policy,
         )
-        # Deleted after the control-plane group (which depends on it) and before its own
-        # permissions and logs, which its Delete still needs.
-        for dependency in (policy, role, log_group):
-            guard.node.add_dependency(dependency)
+        guard, policy = parts.resource, parts.policy
+        # Deleted after the control-plane group, which depends on it.
         self.log_group.node.add_dependency(guard)
         acknowledge(
             policy,

@@ -10,15 +10,13 @@ controller left (see `runtime/load_balancer_cleanup.py`).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ._direct_custom_resource import direct_custom_resource
 from ._nag import acknowledge, wildcard
 
 # The tag the controller puts on every AWS resource it creates (kubernetes-sigs/
@@ -60,45 +58,21 @@ class LoadBalancerControllerCleanup(Construct):
         if not 2 <= timeout.to_minutes() <= 15:
             raise ValueError(f"timeout must be between 2 and 15 minutes, got {timeout.to_human_string()}")
 
-        self.log_group = logs.LogGroup(
-            self, "LogGroup", retention=log_retention, removal_policy=removal_policy
-        )
-        # Its own role: write access to its own log group only.
-        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        self.log_group.grant_write(self.role)
-        self.function = lambda_.Function(
+        parts = direct_custom_resource(
             self,
-            "Function",
-            role=self.role,
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="load_balancer_cleanup.handler",
-            # Its own handler only (the folder holds other functions' handlers too): no bytecode
-            # caches, which would change the asset hash (and the function) from run to run.
-            code=lambda_.Code.from_asset(
-                str(Path(__file__).parent / "runtime"),
-                exclude=["*", "!__init__.py", "!load_balancer_cleanup.py"],
-            ),
-            timeout=timeout,
-            memory_size=128,
-            log_group=self.log_group,
-            description=f"Deletes the load balancers, target groups and security groups that the AWS Load "
-            f"Balancer Controller left for EKS cluster {cluster_name}, on stack delete",
-        )
-        self.policy = iam.Policy(self, "Policy", roles=[self.role], statements=_statements(cluster_name, vpc))
-        self.resource = cdk.CustomResource(
-            self,
-            "Resource",
-            service_token=self.function.function_arn,
+            handler_module="load_balancer_cleanup",
             resource_type="Custom::LoadBalancerControllerCleanup",
             properties={"ClusterName": cluster_name, "VpcId": vpc.vpc_id},
-            # If the function dies without answering, CloudFormation gives up after this rather
-            # than after the default hour.
+            statements=_statements(cluster_name, vpc),
+            timeout=timeout,
             service_timeout=timeout.plus(cdk.Duration.minutes(2)),
+            description=f"Deletes the load balancers, target groups and security groups that the AWS Load "
+            f"Balancer Controller left for EKS cluster {cluster_name}, on stack delete",
+            log_retention=log_retention,
+            removal_policy=removal_policy,
         )
-        # Deleted before its permissions and logs, which its Delete still needs.
-        for dependency in (self.policy, self.role, self.log_group):
-            self.resource.node.add_dependency(dependency)
+        self.resource, self.function, self.role = parts.resource, parts.function, parts.role
+        self.policy, self.log_group = parts.policy, parts.log_group
 
         acknowledge(
             self.policy,
