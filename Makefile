@@ -16,19 +16,37 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-CONFIG ?=
+# The stage as users type it: STAGE=production or stage=production (config/<stage>.yaml), or a
+# file with CONFIG=path (config= too). Every target that synthesizes or deploys passes it on.
+STAGE ?= $(stage)
+CONFIG ?= $(config)
+ifneq ($(and $(STAGE),$(CONFIG)),)
+$(error give either STAGE=name or CONFIG=file, not both (got STAGE=$(STAGE) CONFIG=$(CONFIG)))
+endif
 STACK ?=
-CONTEXT := $(if $(CONFIG),-c config=$(CONFIG))
+# Extra CDK CLI flags, e.g. CDK_ARGS="--require-approval never" or CDK_ARGS=--force.
+CDK_ARGS ?=
+WITH_APP_RUNNER ?=
+CONTEXT := $(if $(CONFIG),-c config=$(CONFIG),$(if $(STAGE),-c stage=$(STAGE)))
+STAGE_NAME := $(if $(CONFIG),$(CONFIG),$(or $(STAGE),sandbox))
+OPS := $(PY) -m ops $(if $(CONFIG),--config $(CONFIG),$(if $(STAGE),--stage $(STAGE)))
 
-.PHONY: help setup synth test lint typecheck unit bootstrap deploy diff destroy lock clean
+.PHONY: help setup synth test lint typecheck unit bootstrap deploy diff destroy lock clean \
+	preflight cost deploy-all verify destroy-all
 
 help:
-	@echo "make synth [CONFIG=file.yaml]    set up, then synthesize every stack into cdk.out/"
+	@echo "Every target takes STAGE=name (config/<name>.yaml, default sandbox) or CONFIG=file.yaml."
+	@echo "make synth                        set up, then synthesize the stage's stacks into cdk.out/"
 	@echo "make test                         set up, then lint, type-check and run the tests"
+	@echo "make cost [README=1]              offline: what each stack costs at rest (README=1 updates README.md)"
 	@echo "make bootstrap                    bootstrap CDK in every account/region the stacks use"
+	@echo "make preflight                    read-only checks of your account before a deploy"
+	@echo "make deploy-all [WITH_APP_RUNNER=1]  deploy every stack of the stage, in dependency order"
 	@echo "make deploy STACK=Name            deploy one stack (and what it needs) to your account"
+	@echo "make verify [STACK=Name]          read-only checks that each deployed feature is live"
 	@echo "make diff [STACK=Name]            compare with what is deployed"
-	@echo "make destroy STACK=Name           delete one stack"
+	@echo "make destroy STACK=Name           delete one stack (and what depends on it; Registry takes RegistryReplica)"
+	@echo "make destroy-all                  delete every stack of the stage, then list anything still tagged"
 	@echo "make lock                         re-pin Python dependencies after editing pyproject.toml"
 
 setup: $(STAMP)/python $(STAMP)/node
@@ -44,9 +62,11 @@ $(STAMP)/node: package-lock.json $(STAMP)/python
 	$(VENV)/bin/npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p $(STAMP) && touch $@
 
+# The `synthesized:` line reads this synth's manifest: cdk.out/ keeps templates of earlier synths.
 synth: setup
+	@echo "stage: $(STAGE_NAME)"
 	$(CDK) synth --quiet $(CONTEXT)
-	@echo "synthesized: $$(ls cdk.out/*.template.json | xargs -n1 basename | sed 's/.template.json//' | tr '\n' ' ')"
+	@echo "synthesized: $$($(OPS) synthesized)"
 
 lint: setup
 	$(PY) -m ruff check .
@@ -72,16 +92,44 @@ unit: setup
 bootstrap: setup
 	$(CDK) bootstrap $(CONTEXT)
 
+# Each target that changes the account first prints the stage, account and regions it acts on, and
+# stops there (one line) without credentials or with an account or region the stage does not allow.
 deploy: setup
 	@test -n "$(STACK)" || { echo "usage: make deploy STACK=Name (see: $(CDK) list)"; exit 2; }
-	$(CDK) deploy $(STACK) $(CONTEXT)
+	@$(OPS) target
+	$(CDK) deploy $(STACK) $(CONTEXT) $(CDK_ARGS)
 
 diff: setup
 	$(CDK) diff $(STACK) $(CONTEXT)
 
-destroy: setup
+# The CLI widens `cdk destroy X` only to stacks that depend on X; stacks X depends on that exist only
+# for it (RegistryReplica for Registry) are named too, so the documented destroy leaves nothing.
+destroy: synth
 	@test -n "$(STACK)" || { echo "usage: make destroy STACK=Name"; exit 2; }
-	$(CDK) destroy $(STACK) $(CONTEXT)
+	@$(OPS) target
+	stacks="$$($(OPS) select destroy --stack $(STACK))" && $(CDK) destroy --app cdk.out $$stacks $(CDK_ARGS)
+
+preflight: synth
+	@$(OPS) preflight
+
+cost: synth
+	@$(OPS) cost $(if $(README),--readme)
+
+# Every stack of the stage, dependencies first (the CLI orders them, other regions included); the
+# AppRunner stack only with WITH_APP_RUNNER=1 (App Runner is closed to new customers).
+deploy-all: synth
+	@$(OPS) target
+	stacks="$$($(OPS) select deploy $(if $(WITH_APP_RUNNER),--with-app-runner))" && \
+		$(CDK) deploy --app cdk.out $$stacks $(CDK_ARGS)
+
+verify: synth
+	@$(OPS) verify $(if $(STACK),--stack $(STACK))
+
+# Every stack of the stage, dependants first, then whatever is still tagged for it, in every region.
+destroy-all: synth
+	@$(OPS) target
+	stacks="$$($(OPS) select destroy)" && $(CDK) destroy --app cdk.out $$stacks $(CDK_ARGS)
+	@$(OPS) leftovers
 
 lock: $(STAMP)/python
 	$(VENV)/bin/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \

@@ -33,6 +33,9 @@ class AppConfig:
     # Deletion protection on resources that have it (load balancers, databases).
     deletion_protection: bool = False
     tags: Mapping[str, str] = field(default_factory=lambda: {"project": "containers-update"})
+    # The only accounts `make preflight`, `deploy-all`, `verify` and `destroy-all` act on for this
+    # stage (12 digits each); empty: any. Keeps a production file away from a sandbox account.
+    accounts: tuple[str, ...] = setting((), pattern=r"\d{12}", max_items=50)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     registry: RegistryConfig = field(default_factory=RegistryConfig)
     ecs: EcsConfig = field(default_factory=EcsConfig)
