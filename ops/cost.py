@@ -68,8 +68,10 @@ class _Pricer:
             ], f"{FALLBACK_REGION} price: none for {self.cost.region} in the table"
         return amount, ""
 
-    def add(self, what: str, count: float, key: str, *, per_month: bool = False) -> None:
-        if count <= 0:
+    def add(
+        self, what: str, count: float, key: str, *, per_month: bool = False, show_zero: bool = False
+    ) -> None:
+        if count <= 0 and not show_zero:
             return
         amount, note = self.hourly(key)
         self.cost.lines.append(Line(what, count, amount / HOURS_PER_MONTH if per_month else amount, note))
@@ -160,10 +162,23 @@ def estimate(info: StackInfo, template: dict[str, Any] | None = None) -> StackCo
 
     _data_stores(resources, pricer)
 
+    for props in of_type("AWS::EC2::Instance"):
+        instance_type = str(props.get("InstanceType", "t3.micro"))
+        pricer.add_instances(f"1 {instance_type} instance", 1, instance_type)
+    if any(p.get("LaunchType") == "EXTERNAL" for p in of_type("AWS::ECS::Service")):
+        # A test host in the stack registers itself as an external instance, billed by the hour.
+        hosts = len(of_type("AWS::EC2::Instance"))
+        pricer.add(_plural(hosts, "registered external instance"), hosts, "ecs_anywhere_instance_hour")
+        cost.uses("anywhere")
+    minimum_instances = max(
+        [int(p.get("MinSize", 1)) for p in of_type("AWS::AppRunner::AutoScalingConfiguration")] or [1]
+    )
     for props in of_type("AWS::AppRunner::Service"):
         memory = _gib(props.get("InstanceConfiguration", {}).get("Memory", "2048"))
         pricer.add(
-            f"App Runner instance memory ({memory:g} GB, idle)", memory, "app_runner_provisioned_gb_hour"
+            f"App Runner: {minimum_instances} idle instance(s) of {memory:g} GB",
+            minimum_instances * memory,
+            "app_runner_provisioned_gb_hour",
         )
         cost.uses("apprunner")
     for props in of_type("AWS::ECS::ExpressGatewayService"):
@@ -177,6 +192,7 @@ def estimate(info: StackInfo, template: dict[str, Any] | None = None) -> StackCo
             f"{tasks} Express Mode task(s) of {memory:g} GB", tasks * memory, "fargate_linux_x86_gb_hour"
         )
         pricer.add("the ALB Express Mode makes (shared by up to 25 services)", 1, "alb_hour")
+        pricer.add("its public IPv4 addresses (2 AZs)", 2, "public_ipv4_hour")
         cost.uses("alb")
 
     usage_by_type = {
@@ -186,13 +202,10 @@ def estimate(info: StackInfo, template: dict[str, Any] | None = None) -> StackCo
         "AWS::ECR::ReplicationConfiguration": "ecr",
         "AWS::CodeBuild::Project": "build",
         "AWS::GuardDuty::Detector": "guardduty",
-        "AWS::SSM::Activation": "anywhere",
     }
     for resource_type, key in usage_by_type.items():
         if of_type(resource_type):
             cost.uses(key)
-    if any(p.get("LaunchType") == "EXTERNAL" for p in of_type("AWS::ECS::Service")):
-        cost.uses("anywhere")
     return cost
 
 
@@ -241,6 +254,7 @@ def _data_stores(resources: dict[str, dict[str, Any]], pricer: _Pricer) -> None:
             f"Aurora Serverless v2: {instances} instance(s) at the {minimum:g} ACU minimum",
             instances * minimum,
             "aurora_serverless_v2_acu_hour",
+            show_zero=True,  # 0 ACU: paused while idle, and the table says so
         )
         pricer.cost.uses("aurora")
     for _, cache in _items(resources, "AWS::ElastiCache::ServerlessCache"):

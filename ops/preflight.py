@@ -419,16 +419,36 @@ class Preflight:
 
     # --- GuardDuty ---
     def guardduty_detector(self) -> Iterator[Result]:
+        """The GuardDuty stack creates the region's detector or adopts the existing one; an adopted
+        detector that a delegated administrator manages refuses feature changes."""
         name = "GuardDuty detector"
-        detectors = self.account.client("guardduty").list_detectors().get("DetectorIds", [])
-        if detectors and not self.deployed("GuardDuty"):
+        manage = getattr(getattr(self.config, "guardduty", None), "manage_features", True)
+        guardduty = self.account.client("guardduty")
+        detectors = guardduty.list_detectors().get("DetectorIds", [])
+        if not detectors:
+            if manage:
+                yield passed(name, "none yet: the GuardDuty stack creates one")
+            else:
+                yield failed(
+                    name,
+                    "none, and guardduty.manage_features is false (the stack only reads an existing one)",
+                    "set guardduty.manage_features: true, or have the Organization enable GuardDuty here",
+                )
+            return
+        administrator = guardduty.get_administrator_account(DetectorId=detectors[0]).get("Administrator", {})
+        admin_id = administrator.get("AccountId")
+        if admin_id and manage and not self.deployed("GuardDuty"):
             yield failed(
                 name,
-                f"{detectors[0]} exists: one detector per account and region, so creating another fails",
-                "set guardduty.enabled: false (it is managed elsewhere, often by the Organization)",
+                f"{detectors[0]} is managed by administrator {admin_id}, which refuses feature changes",
+                "set guardduty.manage_features: false (the stack then reports the features as they are)",
             )
+        elif admin_id:
+            yield passed(name, f"{detectors[0]}, managed by {admin_id}")
         else:
-            yield passed(name, "owned by this stage" if detectors else "none yet")
+            yield passed(
+                name, f"{detectors[0]} exists: the stack adopts it and puts its features back on destroy"
+            )
 
     # --- AppRunner ---
     def app_runner_access(self) -> Iterator[Result]:

@@ -126,6 +126,7 @@ PRICES: dict[str, Price] = {
 
 # EC2 Linux on-demand, per instance-hour (https://aws.amazon.com/ec2/pricing/on-demand/).
 INSTANCE_HOUR: dict[str, dict[str, float]] = {
+    "t4g.small": {"us-east-1": 0.0168, "ap-northeast-1": 0.0216},
     "t4g.medium": {"us-east-1": 0.0336, "ap-northeast-1": 0.0432},
     "t4g.large": {"us-east-1": 0.0672, "ap-northeast-1": 0.0864},
     "m7g.large": {"us-east-1": 0.0816, "ap-northeast-1": 0.1052},

@@ -17,7 +17,7 @@ import botocore.exceptions
 from ops import probe
 from ops.assembly import StackInfo
 from ops.aws import Account, error_code
-from ops.report import Check, Result, failed, passed, skipped, warned
+from ops.report import Check, Result, failed, passed, skipped
 from stacks.config import AppConfig
 
 
@@ -111,13 +111,18 @@ class Verify:
                 )
 
 
-def reachable(stack: DeployedStack, output: str, label: str) -> Iterator[Result]:
-    """The URL in `output` answers over IPv4 and over IPv6 (dual-stack load balancers)."""
+def reachable(
+    stack: DeployedStack, output: str, label: str, *, ipv6: bool = True, scheme: str = "http"
+) -> Iterator[Result]:
+    """The URL in `output` answers over IPv4 and, for dual-stack endpoints, over IPv6 too."""
     url = stack.outputs.get(output)
     if not url:
         yield skipped(stack.name(label), f"no {output} output")
         return
-    for family, version in ((socket.AF_INET, "IPv4"), (socket.AF_INET6, "IPv6")):
+    if "://" not in url:
+        url = f"{scheme}://{url}"
+    families = [(socket.AF_INET, "IPv4"), (socket.AF_INET6, "IPv6")] if ipv6 else [(socket.AF_INET, "IPv4")]
+    for family, version in families:
         name = stack.name(f"{label} over {version}")
         try:
             outcome = stack.prober(url, family)
@@ -130,266 +135,11 @@ def reachable(stack: DeployedStack, output: str, label: str) -> Iterator[Result]
             yield passed(name, f"{url}: {outcome}")
 
 
-# --- Network ---
-@checks_for("Network")
-def dual_stack_vpc(stack: DeployedStack) -> Iterator[Result]:
-    ec2 = stack.client("ec2")
-    for vpc in ec2.describe_vpcs(VpcIds=stack.physical_ids("AWS::EC2::VPC"))["Vpcs"]:
-        ipv6 = [
-            a["Ipv6CidrBlock"]
-            for a in vpc.get("Ipv6CidrBlockAssociationSet", [])
-            if a.get("Ipv6CidrBlockState", {}).get("State") == "associated"
-        ]
-        name = stack.name(f"VPC {vpc['VpcId']} dual-stack")
-        if ipv6:
-            yield passed(name, f"{vpc['CidrBlock']} and {', '.join(ipv6)}")
-        else:
-            yield failed(name, f"{vpc['CidrBlock']} has no IPv6 block", "redeploy Network")
-    subnets = ec2.describe_subnets(SubnetIds=stack.physical_ids("AWS::EC2::Subnet"))["Subnets"]
-    without = [s["SubnetId"] for s in subnets if not s.get("Ipv6CidrBlockAssociationSet")]
-    name = stack.name("every subnet has an IPv6 block")
-    if without:
-        yield failed(
-            name, f"{len(without)} of {len(subnets)} lack one: {', '.join(without)}", "redeploy Network"
-        )
-    else:
-        yield passed(name, f"{len(subnets)} subnets")
-    nat_ids = stack.physical_ids("AWS::EC2::NatGateway")
-    if nat_ids:
-        gateways = ec2.describe_nat_gateways(NatGatewayIds=nat_ids)["NatGateways"]
-        down = [g["NatGatewayId"] for g in gateways if g["State"] != "available"]
-        name = stack.name("NAT gateways")
-        if down:
-            yield failed(
-                name, f"not available: {', '.join(down)}", "see the gateways' state in the VPC console"
-            )
-        else:
-            yield passed(name, f"{len(gateways)} available")
-
-
-# --- Registry ---
-@checks_for("Registry")
-def enhanced_scanning(stack: DeployedStack) -> Iterator[Result]:
-    scanning = stack.client("ecr").get_registry_scanning_configuration()["scanningConfiguration"]
-    rules = {
-        r["scanFrequency"]: [f["filter"] for f in r.get("repositoryFilters", [])]
-        for r in scanning.get("rules", [])
-    }
-    name = stack.name("enhanced scanning")
-    if scanning.get("scanType") != "ENHANCED":
-        yield failed(name, f"scan type is {scanning.get('scanType')}", "redeploy Registry")
-        return
-    evidence = "; ".join(f"{frequency} {', '.join(filters)}" for frequency, filters in sorted(rules.items()))
-    configured = stack.config.registry.scanning
-    if configured.continuous_filters and "CONTINUOUS_SCAN" not in rules:
-        yield failed(name, f"no CONTINUOUS_SCAN rule ({evidence})", "redeploy Registry")
-    elif configured.scan_on_push_filters and "SCAN_ON_PUSH" not in rules:
-        yield failed(name, f"no SCAN_ON_PUSH rule ({evidence})", "redeploy Registry")
-    else:
-        yield passed(name, evidence)
-
-
-@checks_for("Registry")
-def pull_through_cache(stack: DeployedStack) -> Iterator[Result]:
-    ecr = stack.client("ecr")
-    rules = {}
-    for page in ecr.get_paginator("describe_pull_through_cache_rules").paginate():
-        rules.update(
-            {r["ecrRepositoryPrefix"]: r["upstreamRegistryUrl"] for r in page["pullThroughCacheRules"]}
-        )
-    prefixes = [
-        output_value.rstrip("/").rsplit("/", 1)[-1]
-        for key, output_value in stack.outputs.items()
-        if key.startswith("CachePrefix")
-    ]
-    for prefix in prefixes:
-        name = stack.name(f"pull-through cache rule {prefix}/")
-        if prefix in rules:
-            yield passed(name, f"from {rules[prefix]}")
-        else:
-            yield failed(name, "missing", "redeploy Registry")
-    templates: dict[str, list[str]] = {}
-    for page in ecr.get_paginator("describe_repository_creation_templates").paginate():
-        templates.update({t["prefix"]: t.get("appliedFor", []) for t in page["repositoryCreationTemplates"]})
-    name = stack.name("repository creation templates")
-    cached = [p for p in prefixes if "PULL_THROUGH_CACHE" not in templates.get(p, [])]
-    if cached:
-        yield failed(name, f"no PULL_THROUGH_CACHE template for {', '.join(cached)}", "redeploy Registry")
-    else:
-        yield passed(
-            name, ", ".join(f"{p} ({'/'.join(a)})" for p, a in sorted(templates.items())) or "none needed"
-        )
-
-
-@checks_for("Registry")
-def replication(stack: DeployedStack) -> Iterator[Result]:
-    configured = stack.config.registry.replication
-    name = stack.name("cross-region replication")
-    if not configured.enabled:
-        yield skipped(name, "registry.replication.enabled is false")
-        return
-    rules = stack.client("ecr").describe_registry().get("replicationConfiguration", {}).get("rules", [])
-    destinations = {d["region"] for r in rules for d in r.get("destinations", [])}
-    filters = [f["filter"] for r in rules for f in r.get("repositoryFilters", [])]
-    if configured.destination_region in destinations:
-        yield passed(
-            name, f"to {configured.destination_region} for {', '.join(filters) or 'every repository'}"
-        )
-    else:
-        yield failed(name, f"no rule to {configured.destination_region}", "redeploy Registry")
-
-
-# --- RegistryReplica ---
-@checks_for("RegistryReplica")
-def replica_templates(stack: DeployedStack) -> Iterator[Result]:
-    templates: dict[str, list[str]] = {}
-    for page in stack.client("ecr").get_paginator("describe_repository_creation_templates").paginate():
-        templates.update({t["prefix"]: t.get("appliedFor", []) for t in page["repositoryCreationTemplates"]})
-    for prefix in stack.config.registry.replication.template_prefixes:
-        name = stack.name(f"REPLICATION template {prefix} in {stack.info.region}")
-        if "REPLICATION" in templates.get(prefix, []):
-            yield passed(name, "present")
-        else:
-            yield failed(name, "missing", "redeploy Registry (it deploys RegistryReplica first)")
-
-
-# --- EcsFargate ---
-@checks_for("EcsFargate")
-def fargate_services(stack: DeployedStack) -> Iterator[Result]:
-    ecs = stack.client("ecs")
-    clusters = stack.physical_ids("AWS::ECS::Cluster")
-    services = stack.physical_ids("AWS::ECS::Service")
-    if not clusters or not services:
-        yield failed(stack.name("ECS services"), "none in the stack", "redeploy EcsFargate")
-        return
-    cluster = clusters[0]
-    for service in ecs.describe_services(cluster=cluster, services=services)["services"]:
-        label = service["serviceName"]
-        name = stack.name(f"service {label}")
-        if service["desiredCount"] == 0:
-            yield skipped(name, "desired count 0")
-            continue
-        rollout = [d.get("rolloutState", "") for d in service.get("deployments", [])]
-        steady = service["runningCount"] == service["desiredCount"] and rollout == ["COMPLETED"]
-        counts = f"{service['runningCount']}/{service['desiredCount']} running, deployments {rollout}"
-        if steady:
-            yield passed(name, f"steady: {counts}")
-        else:
-            yield warned(name, f"not steady yet: {counts}", "wait, or read the service's events")
-        arns = ecs.list_tasks(cluster=cluster, serviceName=label, desiredStatus="RUNNING")["taskArns"]
-        if not arns:
-            continue
-        tasks = ecs.describe_tasks(cluster=cluster, tasks=arns[:100])["tasks"]
-        arch = sorted(
-            {
-                a.get("value", "")
-                for t in tasks
-                for a in t.get("attributes", [])
-                if a["name"] == "ecs.cpu-architecture"
-            }
-        )
-        spot = sum(1 for t in tasks if t.get("capacityProviderName") == "FARGATE_SPOT")
-        detail = f"{len(tasks)} tasks on {', '.join(arch) or 'unknown'}; {spot} on FARGATE_SPOT"
-        if "windows" in (t.get("platformFamily", "").lower() for t in tasks):
-            yield passed(stack.name(f"{label} tasks"), detail)
-        elif arch == ["arm64"]:
-            yield passed(stack.name(f"{label} tasks on Graviton"), detail)
-        else:
-            yield failed(
-                stack.name(f"{label} tasks on Graviton"),
-                detail,
-                "check the task definition's runtimePlatform",
-            )
-
-
-@checks_for("EcsFargate")
-def service_url(stack: DeployedStack) -> Iterator[Result]:
-    yield from reachable(stack, "ServiceUrl", "ServiceUrl")
-
-
-# --- Eks ---
-@checks_for("Eks")
-def eks_cluster(stack: DeployedStack) -> Iterator[Result]:
-    cluster_name = stack.outputs.get("ClusterName", "")
-    eks = stack.client("eks")
-    cluster = eks.describe_cluster(name=cluster_name)["cluster"]
-    family = cluster.get("kubernetesNetworkConfig", {}).get("ipFamily", "ipv4")
-    name = stack.name(f"cluster {cluster_name}")
-    detail = f"{cluster['status']}, Kubernetes {cluster['version']}, IP family {family}"
-    if cluster["status"] == "ACTIVE" and family == "ipv6":
-        yield passed(name, detail)
-    else:
-        yield failed(name, detail, "see the cluster in the EKS console")
-    for nodegroup_name in eks.list_nodegroups(clusterName=cluster_name)["nodegroups"]:
-        nodegroup = eks.describe_nodegroup(clusterName=cluster_name, nodegroupName=nodegroup_name)[
-            "nodegroup"
-        ]
-        name = stack.name(f"node group {nodegroup_name}")
-        ami = nodegroup.get("amiType", "")
-        scaling = nodegroup.get("scalingConfig", {})
-        types = ", ".join(nodegroup.get("instanceTypes", []))
-        detail = f"{nodegroup['status']}, {ami}, {scaling.get('desiredSize')} nodes of {types}"
-        if nodegroup["status"] == "ACTIVE" and ami.startswith("BOTTLEROCKET"):
-            yield passed(name, detail)
-        else:
-            yield failed(name, detail, "see the node group's health issues in the EKS console")
-    instances = [
-        i
-        for r in stack.client("ec2").describe_instances(
-            Filters=[
-                {"Name": "tag:eks:eks-cluster-name", "Values": [cluster_name]},
-                {"Name": "tag-key", "Values": ["karpenter.sh/nodepool"]},
-                {"Name": "instance-state-name", "Values": ["pending", "running"]},
-            ]
-        )["Reservations"]
-        for i in r["Instances"]
-    ]
-    described = ", ".join(
-        f"{i['InstanceType']} ({i.get('InstanceLifecycle', 'on-demand')})" for i in instances
-    )
-    yield passed(
-        stack.name("nodes Karpenter launched"), described or "none now (it launches them for pending pods)"
-    )
-
-
-@checks_for("Eks")
-def karpenter_interruption_queue(stack: DeployedStack) -> Iterator[Result]:
-    sqs = stack.client("sqs")
-    queues = stack.physical_ids("AWS::SQS::Queue")
-    name = stack.name("Karpenter interruption queue")
-    if not queues:
-        yield failed(name, "no queue in the stack", "redeploy Eks")
-        return
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=queues[0], AttributeNames=["QueueArn", "KmsMasterKeyId", "SqsManagedSseEnabled"]
-    )["Attributes"]
-    rules = stack.physical_ids("AWS::Events::Rule")
-    events = stack.client("events")
-    enabled = 0
-    for rule in rules:
-        # The physical id of an AWS::Events::Rule on the default bus is its name.
-        if events.describe_rule(Name=rule.split("|")[-1]).get("State") == "ENABLED":
-            enabled += 1
-    detail = f"{attributes['QueueArn'].rsplit(':', 1)[-1]}, fed by {enabled} enabled EventBridge rule(s)"
-    if enabled:
-        yield passed(name, detail)
-    else:
-        yield failed(name, detail, "redeploy Eks: without the rules Karpenter misses Spot interruptions")
-
-
-@checks_for("Eks")
-def sample_url(stack: DeployedStack) -> Iterator[Result]:
-    if "SampleUrl" in stack.outputs:
-        yield from reachable(stack, "SampleUrl", "SampleUrl")
-    else:
-        yield skipped(stack.name("SampleUrl"), "eks.sample_app.enabled is false")
-
-
 def by_id(stacks: list[StackInfo], wanted: str | None) -> list[StackInfo]:
     if wanted is None:
         return stacks
     return [s for s in stacks if s.id == wanted]
 
 
-def warn_unknown(stack_id: str) -> Result:
-    return warned(stack_id, "no checks registered for this stack yet", "add them to ops/verify.py")
+# The stacks' own checks register themselves on import (after the names above exist).
+from ops import checks  # noqa: E402, F401

@@ -121,3 +121,26 @@ def test_the_readme_table_is_the_generated_one(
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     expected = cost.readme_block([costs[info.id] for info in assembly.read(sandbox.outdir)], "sandbox")
     assert cost.current_readme_block(readme) == expected, "run `make cost README=1` and commit README.md"
+
+
+def test_an_ecs_anywhere_test_host_and_an_idle_app_runner_service() -> None:
+    template = {
+        "Resources": {
+            "Host": {"Type": "AWS::EC2::Instance", "Properties": {"InstanceType": "t4g.small"}},
+            "Linux": {
+                "Type": "AWS::ECS::Service",
+                "Properties": {"LaunchType": "EXTERNAL", "DesiredCount": 1},
+            },
+            "Scaling": {"Type": "AWS::AppRunner::AutoScalingConfiguration", "Properties": {"MinSize": 2}},
+            "Web": {
+                "Type": "AWS::AppRunner::Service",
+                "Properties": {"InstanceConfiguration": {"Memory": "2 GB"}},
+            },
+        }
+    }
+    priced = lines(cost.estimate(stack_info("EcsAnywhere"), template))
+    assert priced["1 t4g.small instance"] == pytest.approx(INSTANCE_HOUR["t4g.small"][REGION])
+    assert priced["1 registered external instance"] == pytest.approx(price("ecs_anywhere_instance_hour"))
+    assert priced["App Runner: 2 idle instance(s) of 2 GB"] == pytest.approx(
+        4 * price("app_runner_provisioned_gb_hour")
+    )

@@ -288,16 +288,36 @@ def test_an_organization_member_must_keep_scanning_on_delete(fake_aws: FakeAws, 
     assert inspector.status == Status.WARN
 
 
-def test_an_existing_guardduty_detector_blocks_a_guardduty_stack(
+def test_guardduty_creates_or_adopts_a_detector(fake_aws: FakeAws, preflight: Preflight) -> None:
+    preflight.stacks.append(stack_info("GuardDuty"))
+    [result] = preflight.guardduty_detector()
+    assert result.status == Status.PASS and "creates one" in result.detail
+    boto3.client("guardduty", region_name=REGION).create_detector(Enable=True)
+    [result] = preflight.guardduty_detector()
+    assert result.status == Status.PASS and "adopts it" in result.detail
+
+
+def test_a_detector_managed_by_an_administrator_blocks_feature_changes(
     fake_aws: FakeAws, preflight: Preflight
 ) -> None:
     preflight.stacks.append(stack_info("GuardDuty"))
-    [result] = preflight.guardduty_detector()
-    assert result.status == Status.PASS
-    boto3.client("guardduty", region_name=REGION).create_detector(Enable=True)
+    guardduty = fake_aws.stub("guardduty")
+    guardduty.add_response("list_detectors", {"DetectorIds": ["12abc34d567e8fa901bc2d34e56789f0"]})
+    guardduty.add_response(
+        "get_administrator_account",
+        {
+            "Administrator": {
+                "AccountId": "210987654321",
+                "InvitationId": "x",
+                "RelationshipStatus": "Enabled",
+            }
+        },
+        {"DetectorId": "12abc34d567e8fa901bc2d34e56789f0"},
+    )
     not_deployed(fake_aws.stub("cloudformation"), "GuardDuty")
     [result] = preflight.guardduty_detector()
-    assert result.status == Status.FAIL and "guardduty.enabled" in result.fix
+    assert result.status == Status.FAIL and "manage_features: false" in result.fix
+    fake_aws.assert_all_answered()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,45 @@
+"""`make verify` for Network: the VPC is dual-stack and its NAT gateways are up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ops.report import Result, failed, passed
+from ops.verify import DeployedStack, checks_for
+
+
+# --- Network ---
+@checks_for("Network")
+def dual_stack_vpc(stack: DeployedStack) -> Iterator[Result]:
+    ec2 = stack.client("ec2")
+    for vpc in ec2.describe_vpcs(VpcIds=stack.physical_ids("AWS::EC2::VPC"))["Vpcs"]:
+        ipv6 = [
+            a["Ipv6CidrBlock"]
+            for a in vpc.get("Ipv6CidrBlockAssociationSet", [])
+            if a.get("Ipv6CidrBlockState", {}).get("State") == "associated"
+        ]
+        name = stack.name(f"VPC {vpc['VpcId']} dual-stack")
+        if ipv6:
+            yield passed(name, f"{vpc['CidrBlock']} and {', '.join(ipv6)}")
+        else:
+            yield failed(name, f"{vpc['CidrBlock']} has no IPv6 block", "redeploy Network")
+    subnets = ec2.describe_subnets(SubnetIds=stack.physical_ids("AWS::EC2::Subnet"))["Subnets"]
+    without = [s["SubnetId"] for s in subnets if not s.get("Ipv6CidrBlockAssociationSet")]
+    name = stack.name("every subnet has an IPv6 block")
+    if without:
+        yield failed(
+            name, f"{len(without)} of {len(subnets)} lack one: {', '.join(without)}", "redeploy Network"
+        )
+    else:
+        yield passed(name, f"{len(subnets)} subnets")
+    nat_ids = stack.physical_ids("AWS::EC2::NatGateway")
+    if nat_ids:
+        gateways = ec2.describe_nat_gateways(NatGatewayIds=nat_ids)["NatGateways"]
+        down = [g["NatGatewayId"] for g in gateways if g["State"] != "available"]
+        name = stack.name("NAT gateways")
+        if down:
+            yield failed(
+                name, f"not available: {', '.join(down)}", "see the gateways' state in the VPC console"
+            )
+        else:
+            yield passed(name, f"{len(gateways)} available")

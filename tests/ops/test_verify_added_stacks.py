@@ -1,0 +1,213 @@
+"""`make verify` for the stacks added after the first five: GuardDuty, EcsAnywhere and the web stacks.
+
+Their checks are keyed by stack id, so they run once those stacks exist in the app; here they run
+against Stubbers shaped like each service's responses.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from ops.report import Status
+from stacks.config import AppConfig
+from tests.ops.conftest import ACCOUNT, NOW, REGION, FakeAws
+from tests.ops.test_verify import answering, deployed, run
+
+DETECTOR = "12abc34d567e8fa901bc2d34e56789f0"
+
+
+def _detector(fake_aws: FakeAws, *, runtime: str, coverage: list[str]) -> None:
+    deployed(fake_aws, "GuardDuty", {}, {"DetectorId": DETECTOR})
+    guardduty = fake_aws.stub("guardduty")
+    guardduty.add_response(
+        "get_detector",
+        {
+            "ServiceRole": "arn:aws:iam::123456789012:role/aws-service-role/guardduty.amazonaws.com/x",
+            "Status": "ENABLED",
+            "Features": [
+                {"Name": "EKS_AUDIT_LOGS", "Status": "ENABLED"},
+                {
+                    "Name": "RUNTIME_MONITORING",
+                    "Status": runtime,
+                    "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "Status": runtime}],
+                },
+            ],
+        },
+        {"DetectorId": DETECTOR},
+    )
+    guardduty.add_response(
+        "list_coverage",
+        {
+            "Resources": [
+                {
+                    "ResourceId": f"r{i}",
+                    "DetectorId": DETECTOR,
+                    "AccountId": ACCOUNT,
+                    "CoverageStatus": status,
+                }
+                for i, status in enumerate(coverage)
+            ]
+        },
+    )
+
+
+def test_guardduty_detector_with_its_features_and_healthy_coverage(
+    fake_aws: FakeAws, sandbox_config: AppConfig
+) -> None:
+    _detector(fake_aws, runtime="ENABLED", coverage=["HEALTHY", "HEALTHY"])
+    results = run(fake_aws, sandbox_config, "GuardDuty")
+    assert {r.status for r in results.values()} == {Status.PASS}, [r.line() for r in results.values()]
+    assert "RUNTIME_MONITORING/EKS_ADDON_MANAGEMENT" in results[f"GuardDuty: detector {DETECTOR}"].detail
+
+
+def test_guardduty_unhealthy_coverage_warns(fake_aws: FakeAws, sandbox_config: AppConfig) -> None:
+    _detector(fake_aws, runtime="DISABLED", coverage=["HEALTHY", "UNHEALTHY"])
+    results = run(fake_aws, sandbox_config, "GuardDuty")
+    assert results["GuardDuty: runtime monitoring coverage"].status == Status.WARN
+
+
+ANYWHERE_CLUSTER = "containers-update-anywhere"
+
+
+@pytest.mark.parametrize(
+    ("connected", "expected"), [(True, Status.PASS), (False, Status.FAIL), (None, Status.WARN)]
+)
+def test_ecs_anywhere_external_instances(
+    fake_aws: FakeAws, sandbox_config: AppConfig, connected: bool | None, expected: Status
+) -> None:
+    deployed(fake_aws, "EcsAnywhere", {}, {"ClusterName": ANYWHERE_CLUSTER})
+    ecs = fake_aws.stub("ecs")
+    arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:container-instance/{ANYWHERE_CLUSTER}/abc"
+    ecs.add_response(
+        "list_container_instances", {"containerInstanceArns": [] if connected is None else [arn]}
+    )
+    if connected is not None:
+        ecs.add_response(
+            "describe_container_instances",
+            {
+                "containerInstances": [
+                    {
+                        "containerInstanceArn": arn,
+                        "ec2InstanceId": "mi-0123456789abcdef0",
+                        "status": "ACTIVE",
+                        "agentConnected": connected,
+                    }
+                ]
+            },
+        )
+    results = run(fake_aws, sandbox_config, "EcsAnywhere")
+    assert results[f"EcsAnywhere: external instances in {ANYWHERE_CLUSTER}"].status == expected
+
+
+def _data_stores(fake_aws: FakeAws, status: str) -> None:
+    deployed(
+        fake_aws,
+        "DataStores",
+        {"AWS::RDS::DBCluster": ["web-db"], "AWS::ElastiCache::ServerlessCache": ["web-cache"]},
+    )
+    fake_aws.stub("rds").add_response(
+        "describe_db_clusters",
+        {
+            "DBClusters": [
+                {
+                    "DBClusterIdentifier": "web-db",
+                    "Status": status,
+                    "Engine": "aurora-postgresql",
+                    "EngineVersion": "17.5",
+                    "ServerlessV2ScalingConfiguration": {"MinCapacity": 0.0, "MaxCapacity": 4.0},
+                }
+            ]
+        },
+        {"DBClusterIdentifier": "web-db"},
+    )
+    fake_aws.stub("elasticache").add_response(
+        "describe_serverless_caches",
+        {
+            "ServerlessCaches": [
+                {
+                    "ServerlessCacheName": "web-cache",
+                    "Status": status,
+                    "Engine": "valkey",
+                    "Endpoint": {"Address": "c.example", "Port": 6379},
+                }
+            ]
+        },
+        {"ServerlessCacheName": "web-cache"},
+    )
+
+
+@pytest.mark.parametrize(("status", "expected"), [("available", Status.PASS), ("creating", Status.WARN)])
+def test_data_stores_available(
+    fake_aws: FakeAws, sandbox_config: AppConfig, status: str, expected: Status
+) -> None:
+    _data_stores(fake_aws, status)
+    results = run(fake_aws, sandbox_config, "DataStores")
+    assert results["DataStores: Aurora cluster web-db"].status == expected
+    assert results["DataStores: valkey serverless cache web-cache"].status == expected
+
+
+APP_RUNNER_ARN = f"arn:aws:apprunner:{REGION}:{ACCOUNT}:service/web-app/{'0a' * 16}"
+
+
+@pytest.mark.parametrize(("status", "expected"), [("RUNNING", Status.PASS), ("CREATE_FAILED", Status.FAIL)])
+def test_app_runner_service_running_and_answering(
+    fake_aws: FakeAws, sandbox_config: AppConfig, status: str, expected: Status
+) -> None:
+    deployed(
+        fake_aws,
+        "AppRunner",
+        {"AWS::AppRunner::Service": [APP_RUNNER_ARN]},
+        {
+            "ServiceUrl": "https://abc.ap-northeast-1.awsapprunner.com",
+            "DataUrl": "https://abc.ap-northeast-1.awsapprunner.com/data",
+        },
+    )
+    fake_aws.stub("apprunner").add_response(
+        "describe_service",
+        {
+            "Service": {
+                "ServiceName": "web-app",
+                "ServiceId": "0a" * 16,
+                "ServiceArn": APP_RUNNER_ARN,
+                "CreatedAt": NOW,
+                "UpdatedAt": NOW,
+                "Status": status,
+                "SourceConfiguration": {},
+                "InstanceConfiguration": {},
+                "AutoScalingConfigurationSummary": {},
+                "NetworkConfiguration": {},
+            }
+        },
+        {"ServiceArn": APP_RUNNER_ARN},
+    )
+    results = run(fake_aws, sandbox_config, "AppRunner")
+    assert results["AppRunner: App Runner service web-app"].status == expected
+    assert results["AppRunner: ServiceUrl over IPv6"].status == Status.PASS
+
+
+def test_express_mode_service_active_and_its_endpoint_answers_over_ipv4(
+    fake_aws: FakeAws, sandbox_config: AppConfig
+) -> None:
+    arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/default/web"
+    deployed(
+        fake_aws,
+        "ExpressMode",
+        {"AWS::ECS::ExpressGatewayService": [arn]},
+        {"Endpoint": "web.ecs.ap-northeast-1.on.aws"},
+    )
+    fake_aws.stub("ecs").add_response(
+        "describe_express_gateway_service",
+        {"service": {"serviceName": "web", "serviceArn": arn, "status": {"statusCode": "ACTIVE"}}},
+        {"serviceArn": arn},
+    )
+    seen: list[str] = []
+
+    def prober(url: str, family: socket.AddressFamily) -> str:
+        seen.append(url)
+        return answering(url, family)
+
+    results = run(fake_aws, sandbox_config, "ExpressMode", prober=prober)
+    assert {r.status for r in results.values()} == {Status.PASS}
+    assert seen == ["https://web.ecs.ap-northeast-1.on.aws"]
