@@ -90,6 +90,7 @@ unit: setup
 	$(PY) -m pytest -q
 
 bootstrap: setup
+	@$(OPS) target
 	$(CDK) bootstrap $(CONTEXT)
 
 # Each target that changes the account first prints the stage, account and regions it acts on, and

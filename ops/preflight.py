@@ -7,7 +7,7 @@ Each check prints as it runs, with the fix for a warning or a failure; a failure
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.exceptions
@@ -15,7 +15,7 @@ import botocore.exceptions
 from constructs_lib.ecr import UPSTREAMS
 from ops.assembly import StackInfo
 from ops.aws import Account, error_code
-from ops.report import Check, Result, failed, passed, skipped, warned
+from ops.report import Check, Result, failed, passed, warned
 from stacks.config import AppConfig
 
 BOOTSTRAP_STACK = "CDKToolkit"
@@ -97,6 +97,7 @@ class Preflight:
     account: Account
     config: AppConfig
     stacks: list[StackInfo]
+    _deployed: dict[str, bool] = field(default_factory=dict)
 
     @property
     def stack_ids(self) -> set[str]:
@@ -119,6 +120,11 @@ class Preflight:
 
     def deployed(self, stack_id: str) -> bool:
         """Whether this stage's stack already exists (then the singletons it would take are its own)."""
+        if stack_id not in self._deployed:
+            self._deployed[stack_id] = self._exists(stack_id)
+        return self._deployed[stack_id]
+
+    def _exists(self, stack_id: str) -> bool:
         info = next((s for s in self.stacks if s.id == stack_id), None)
         if info is None:
             return False
@@ -476,7 +482,3 @@ class Preflight:
 
 def _bottlerocket_arch(kubernetes_arch: str) -> str:
     return {"amd64": "x86_64", "arm64": "arm64"}.get(kubernetes_arch, kubernetes_arch)
-
-
-def not_applicable(name: str, why: str) -> Result:
-    return skipped(name, why)
