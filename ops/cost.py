@@ -145,6 +145,7 @@ def estimate(info: StackInfo, template: dict[str, Any] | None = None) -> StackCo
         )
 
     _fargate_services(resources, pricer)
+    _fargate_pods(resources, pricer)
 
     if _manifests_of_kind(resources, "Ingress"):
         # The AWS Load Balancer Controller makes one ALB per Ingress, outside CloudFormation.
@@ -330,20 +331,89 @@ def _launch_template_volume_gib(
     return sum(sizes) if sizes else None
 
 
-def _manifests_of_kind(resources: dict[str, dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+def _manifests(resources: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every Kubernetes object the stack applies through CDK's kubectl provider."""
     found: list[dict[str, Any]] = []
     for resource in resources.values():
         if not str(resource.get("Type", "")).startswith("Custom::AWSCDK-EKS-KubernetesResource"):
             continue
         manifest = resource.get("Properties", {}).get("Manifest")
+        if isinstance(manifest, dict) and "Fn::Join" in manifest:
+            # Tokens (role ARNs, names) sit inside JSON strings: a placeholder keeps the JSON valid.
+            manifest = "".join(p if isinstance(p, str) else "TOKEN" for p in manifest["Fn::Join"][1])
         if not isinstance(manifest, str):
-            continue  # a manifest with tokens in it (Fn::Join) carries no Ingress of ours
+            continue
         try:
             documents = json.loads(manifest)
         except ValueError:
             continue
-        found += [d for d in documents if isinstance(d, dict) and d.get("kind") == kind]
+        found += [d for d in documents if isinstance(d, dict)]
     return found
+
+
+def _manifests_of_kind(resources: dict[str, dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [d for d in _manifests(resources) if d.get("kind") == kind]
+
+
+# Fargate pod sizes: vCPU steps and the memory (GB) each allows; a pod gets its containers' requests
+# plus 256 MB for Kubernetes components, rounded up to the next size
+# (https://docs.aws.amazon.com/eks/latest/userguide/fargate-pod-configuration.html).
+_FARGATE_SIZES: tuple[tuple[float, tuple[float, ...]], ...] = (
+    (0.25, (0.5, 1, 2)),
+    (0.5, (1, 2, 3, 4)),
+    (1, tuple(range(2, 9))),
+    (2, tuple(range(4, 17))),
+    (4, tuple(range(8, 31))),
+)
+
+
+def _fargate_pod_size(cpu: float, memory_gb: float) -> tuple[float, float]:
+    for vcpu, memories in _FARGATE_SIZES:
+        if cpu <= vcpu:
+            fitting = [m for m in memories if m >= memory_gb]
+            if fitting:
+                return vcpu, float(fitting[0])
+    return max(cpu, 4.0), max(memory_gb, 8.0)
+
+
+def _quantity(value: Any, *, memory: bool) -> float:
+    """A Kubernetes quantity as vCPU (`250m`) or GB (`512Mi`, `1Gi`)."""
+    text = str(value)
+    if memory:
+        units = {"Ki": 1 / 1024**2, "Mi": 1 / 1024, "Gi": 1.0, "M": 1 / 1000, "G": 1.0}
+        for suffix, factor in units.items():
+            if text.endswith(suffix):
+                return float(text[: -len(suffix)]) * factor
+        return float(text) / 1024**3
+    return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+
+
+def _fargate_pods(resources: dict[str, dict[str, Any]], pricer: _Pricer) -> None:
+    namespaces = {
+        selector.get("Namespace")
+        for _, profile in _items(resources, "AWS::EKS::FargateProfile")
+        for selector in profile.get("Selectors", [])
+    }
+    if not namespaces:
+        return
+    vcpu_total, memory_total, pods = 0.0, 0.0, 0
+    for workload in _manifests(resources):
+        if workload.get("kind") not in ("Deployment", "StatefulSet"):
+            continue
+        if workload.get("metadata", {}).get("namespace") not in namespaces:
+            continue
+        containers = workload.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
+        requests = [c.get("resources", {}).get("requests", {}) for c in containers]
+        cpu = sum(_quantity(r.get("cpu", "250m"), memory=False) for r in requests)
+        memory = sum(_quantity(r.get("memory", "256Mi"), memory=True) for r in requests) + 0.25
+        vcpu, gb = _fargate_pod_size(cpu, memory)
+        replicas = int(workload.get("spec", {}).get("replicas", 1))
+        pods += replicas
+        vcpu_total += replicas * vcpu
+        memory_total += replicas * gb
+    # EKS pods on Fargate run on x86 only.
+    pricer.add(f"{pods} EKS Fargate pod(s): {vcpu_total:g} vCPU", vcpu_total, "fargate_linux_x86_vcpu_hour")
+    pricer.add(f"{pods} EKS Fargate pod(s): {memory_total:g} GB", memory_total, "fargate_linux_x86_gb_hour")
 
 
 def _gib(value: Any) -> float:

@@ -8,7 +8,6 @@ from ops.report import Result, failed, passed, skipped, warned
 from ops.verify import DeployedStack, checks_for, reachable
 
 
-# --- EcsFargate ---
 @checks_for("EcsFargate")
 def fargate_services(stack: DeployedStack) -> Iterator[Result]:
     clusters = stack.physical_ids("AWS::ECS::Cluster")

@@ -1,14 +1,13 @@
-"""`make verify` for Eks: IPv6 cluster, Bottlerocket nodes, Karpenter's queue and nodes, the sample."""
+"""`make verify` for Eks: IPv6 cluster, Bottlerocket nodes, Karpenter, the sample, Fargate and its logs."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ops.report import Result, failed, passed, skipped
+from ops.report import Result, failed, passed, skipped, warned
 from ops.verify import DeployedStack, checks_for, reachable
 
 
-# --- Eks ---
 @checks_for("Eks")
 def eks_cluster(stack: DeployedStack) -> Iterator[Result]:
     cluster_name = stack.outputs.get("ClusterName", "")
@@ -84,3 +83,37 @@ def sample_url(stack: DeployedStack) -> Iterator[Result]:
         yield from reachable(stack, "SampleUrl", "SampleUrl")
     else:
         yield skipped(stack.name("SampleUrl"), "eks.sample_app.enabled is false")
+
+
+@checks_for("Eks")
+def fargate_profiles_and_logs(stack: DeployedStack) -> Iterator[Result]:
+    """EKS on Fargate: every profile ACTIVE, and Fluent Bit delivering pod logs to the stack's group."""
+    if not stack.physical_ids("AWS::EKS::FargateProfile"):
+        return
+    cluster_name = stack.outputs.get("ClusterName", "")
+    eks = stack.client("eks")
+    for profile_name in eks.list_fargate_profiles(clusterName=cluster_name)["fargateProfileNames"]:
+        profile = eks.describe_fargate_profile(clusterName=cluster_name, fargateProfileName=profile_name)[
+            "fargateProfile"
+        ]
+        namespaces = ", ".join(s.get("namespace", "?") for s in profile.get("selectors", []))
+        name = stack.name(f"Fargate profile {profile_name}")
+        if profile["status"] == "ACTIVE":
+            yield passed(name, f"ACTIVE for {namespaces}")
+        else:
+            yield failed(name, profile["status"], "see the profile's health in the EKS console")
+    group = stack.outputs.get("FargatePodLogGroup")
+    if not group:
+        return
+    streams = stack.client("logs").describe_log_streams(
+        logGroupName=group, orderBy="LastEventTime", descending=True, limit=1
+    )["logStreams"]
+    name = stack.name(f"Fargate pod logs in {group}")
+    if streams:
+        yield passed(name, f"latest stream {streams[0]['logStreamName']}")
+    else:
+        yield warned(
+            name,
+            "no pod has logged yet",
+            "logging applies to pods started after the aws-logging ConfigMap: restart the Fargate pods",
+        )

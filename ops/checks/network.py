@@ -8,7 +8,6 @@ from ops.report import Result, failed, passed
 from ops.verify import DeployedStack, checks_for
 
 
-# --- Network ---
 @checks_for("Network")
 def dual_stack_vpc(stack: DeployedStack) -> Iterator[Result]:
     ec2 = stack.client("ec2")

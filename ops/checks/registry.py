@@ -8,7 +8,6 @@ from ops.report import Result, failed, passed, skipped
 from ops.verify import DeployedStack, checks_for
 
 
-# --- Registry ---
 @checks_for("Registry")
 def enhanced_scanning(stack: DeployedStack) -> Iterator[Result]:
     scanning = stack.client("ecr").get_registry_scanning_configuration()["scanningConfiguration"]
@@ -80,7 +79,6 @@ def replication(stack: DeployedStack) -> Iterator[Result]:
         yield failed(name, f"no rule to {configured.destination_region}", "redeploy Registry")
 
 
-# --- RegistryReplica ---
 @checks_for("RegistryReplica")
 def replica_templates(stack: DeployedStack) -> Iterator[Result]:
     templates: dict[str, list[str]] = {}

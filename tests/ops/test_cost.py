@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -144,3 +146,54 @@ def test_an_ecs_anywhere_test_host_and_an_idle_app_runner_service() -> None:
     assert priced["App Runner: 2 idle instance(s) of 2 GB"] == pytest.approx(
         4 * price("app_runner_provisioned_gb_hour")
     )
+
+
+def test_eks_fargate_pods_are_priced_at_the_size_fargate_rounds_them_to() -> None:
+    collector: dict[str, Any] = {
+        "kind": "StatefulSet",
+        # A manifest with a token in it (the IRSA role ARN in an annotation) arrives as Fn::Join.
+        "metadata": {"namespace": "insights", "annotations": {"role": "ROLE"}},
+        "spec": {
+            "template": {
+                "spec": {"containers": [{"resources": {"requests": {"cpu": "250m", "memory": "512Mi"}}}]}
+            }
+        },
+    }
+    sample = {
+        "kind": "Deployment",
+        "metadata": {"namespace": "apps"},
+        "spec": {
+            "replicas": 2,
+            "template": {
+                "spec": {"containers": [{"resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}
+            },
+        },
+    }
+    on_nodes = {**sample, "metadata": {"namespace": "sample"}}
+    before, after = json.dumps([collector]).split("ROLE")
+    template = {
+        "Resources": {
+            "AppsProfile": {
+                "Type": "AWS::EKS::FargateProfile",
+                "Properties": {"Selectors": [{"Namespace": "apps"}]},
+            },
+            "InsightsProfile": {
+                "Type": "AWS::EKS::FargateProfile",
+                "Properties": {"Selectors": [{"Namespace": "insights"}]},
+            },
+            "Collector": {
+                "Type": "Custom::AWSCDK-EKS-KubernetesResource",
+                "Properties": {"Manifest": {"Fn::Join": ["", [before, {"Ref": "Role"}, after]]}},
+            },
+            "Workloads": {
+                "Type": "Custom::AWSCDK-EKS-KubernetesResource",
+                "Properties": {"Manifest": json.dumps([sample, on_nodes])},
+            },
+        }
+    }
+    priced = lines(cost.estimate(stack_info("Eks"), template))
+    # Collector: 0.25 vCPU, 512 MiB + 256 MiB -> 1 GB; each sample pod: 0.25 vCPU, 64 MiB + 256 MiB -> 0.5 GB.
+    assert priced["3 EKS Fargate pod(s): 0.75 vCPU"] == pytest.approx(
+        0.75 * price("fargate_linux_x86_vcpu_hour")
+    )
+    assert priced["3 EKS Fargate pod(s): 2 GB"] == pytest.approx(2 * price("fargate_linux_x86_gb_hour"))

@@ -1,4 +1,4 @@
-"""`make verify` for the stacks added after the first five: GuardDuty, EcsAnywhere and the web stacks.
+"""`make verify` for what was added after the first five stacks: GuardDuty, EcsAnywhere, web, EKS Fargate.
 
 Their checks are keyed by stack id, so they run once those stacks exist in the app; here they run
 against Stubbers shaped like each service's responses.
@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import socket
 
+import boto3
 import pytest
 
+from ops.checks.eks import fargate_profiles_and_logs
 from ops.report import Status
-from stacks.config import AppConfig
-from tests.ops.conftest import ACCOUNT, NOW, REGION, FakeAws
+from ops.verify import DeployedStack
+from stacks.config import AppConfig, load_config
+from tests.ops.conftest import ACCOUNT, NOW, REGION, FakeAws, stack_info
 from tests.ops.test_verify import answering, deployed, run
 
 DETECTOR = "12abc34d567e8fa901bc2d34e56789f0"
@@ -211,3 +214,50 @@ def test_express_mode_service_active_and_its_endpoint_answers_over_ipv4(
     results = run(fake_aws, sandbox_config, "ExpressMode", prober=prober)
     assert {r.status for r in results.values()} == {Status.PASS}
     assert seen == ["https://web.ecs.ap-northeast-1.on.aws"]
+
+
+def _fargate(fake_aws: FakeAws, *, status: str, logged: bool) -> None:
+    logs = boto3.client("logs", region_name=REGION)
+    logs.create_log_group(logGroupName="Eks-FargatePods")
+    if logged:
+        logs.create_log_stream(logGroupName="Eks-FargatePods", logStreamName="fargate-apps.web-abc")
+        logs.put_log_events(
+            logGroupName="Eks-FargatePods",
+            logStreamName="fargate-apps.web-abc",
+            logEvents=[{"timestamp": int(NOW.timestamp() * 1000), "message": "{}"}],
+        )
+    eks = fake_aws.stub("eks")
+    eks.add_response(
+        "list_fargate_profiles", {"fargateProfileNames": ["Workloads"]}, {"clusterName": "sandbox"}
+    )
+    eks.add_response(
+        "describe_fargate_profile",
+        {
+            "fargateProfile": {
+                "fargateProfileName": "Workloads",
+                "status": status,
+                "selectors": [{"namespace": "fargate-apps"}],
+            }
+        },
+        {"clusterName": "sandbox", "fargateProfileName": "Workloads"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "logged", "expected"),
+    [("ACTIVE", True, (Status.PASS, Status.PASS)), ("CREATE_FAILED", False, (Status.FAIL, Status.WARN))],
+)
+def test_eks_fargate_profiles_and_pod_logs(
+    fake_aws: FakeAws, status: str, logged: bool, expected: tuple[Status, Status]
+) -> None:
+    _fargate(fake_aws, status=status, logged=logged)
+    stack = DeployedStack(
+        account=fake_aws.account(),
+        info=stack_info("Eks"),
+        config=load_config(),
+        outputs={"ClusterName": "sandbox", "FargatePodLogGroup": "Eks-FargatePods"},
+        resources=[{"ResourceType": "AWS::EKS::FargateProfile", "PhysicalResourceId": "sandbox|Workloads"}],
+    )
+    profile, pod_logs = fargate_profiles_and_logs(stack)
+    assert (profile.status, pod_logs.status) == expected
+    fake_aws.assert_all_answered()
