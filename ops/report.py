@@ -55,8 +55,9 @@ def skipped(name: str, detail: str) -> Result:
 Check = Callable[[], Iterable[Result]]
 
 
-def run(checks: Iterable[Check], *, out: TextIO = sys.stdout) -> list[Result]:
+def run(checks: Iterable[Check], *, out: TextIO | None = None) -> list[Result]:
     """Run each check in turn, printing every result as soon as it is known."""
+    out = out or sys.stdout
     results: list[Result] = []
     for check in checks:
         for result in check():

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from ops.preflight import FARGATE_ON_DEMAND_QUOTA, FARGATE_SPOT_QUOTA, SERVICE_LINKED_ROLES, Preflight
-from ops.report import Result, Status
+from ops.report import Result, Status, run, summary
 from stacks.config import AppConfig
 from tests.ops.conftest import (
     ACCOUNT,
@@ -347,3 +347,17 @@ def test_app_runner_access(
         stubber.add_response("list_services", {"ServiceSummaryList": services}, {"MaxResults": 1})
     [result] = preflight.app_runner_access()
     assert result.status == expected
+
+
+def test_prints_each_result_as_it_runs_and_exits_non_zero_on_a_blocker(
+    fake_aws: FakeAws, preflight: Preflight, capsys: pytest.CaptureFixture[str]
+) -> None:
+    preflight.stacks = [stack_info("Network")]
+    not_deployed(fake_aws.stub("cloudformation"), "CDKToolkit")
+    results = run(preflight.checks())
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [
+        f"FAIL  CDK bootstrap in {REGION}: no CDKToolkit stack",
+        "      fix: make bootstrap (every region the stage uses)",
+    ]
+    assert summary(results) == ("1 fail", 1)
