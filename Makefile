@@ -32,7 +32,7 @@ STAGE_NAME := $(if $(CONFIG),$(CONFIG),$(or $(STAGE),sandbox))
 OPS := $(PY) -m ops $(if $(CONFIG),--config $(CONFIG),$(if $(STAGE),--stage $(STAGE)))
 
 .PHONY: help setup synth test lint typecheck unit bootstrap deploy diff destroy lock clean \
-	preflight cost deploy-all verify destroy-all
+	preflight cost deploy-all verify destroy-all needs-stack
 
 help:
 	@echo "Every target takes STAGE=name (config/<name>.yaml, default sandbox) or CONFIG=file.yaml."
@@ -105,10 +105,12 @@ diff: setup
 
 # The CLI widens `cdk destroy X` only to stacks that depend on X; stacks X depends on that exist only
 # for it (RegistryReplica for Registry) are named too, so the documented destroy leaves nothing.
-destroy: synth
-	@test -n "$(STACK)" || { echo "usage: make destroy STACK=Name"; exit 2; }
+destroy: needs-stack synth
 	@$(OPS) target
 	stacks="$$($(OPS) select destroy --stack $(STACK))" && $(CDK) destroy --app cdk.out $$stacks $(CDK_ARGS)
+
+needs-stack:
+	@test -n "$(STACK)" || { echo "usage: make $(MAKECMDGOALS) STACK=Name"; exit 2; }
 
 preflight: synth
 	@$(OPS) preflight

@@ -1,8 +1,9 @@
 """The dated price table behind `make cost`: on-demand list prices in USD, per region.
 
-Checked on 2026-11-30 against the AWS pricing pages named in `source` (Tokyo figures from the
-pages' Asia Pacific (Tokyo) region selector). Prices change: re-check them and move `AS_OF` when
-you edit a figure. A price missing for a region falls back to us-east-1, and the estimate says so.
+Compiled on 2026-11-30 from the AWS pricing pages named in `source` (Tokyo: the pages' Asia
+Pacific (Tokyo) figures). Prices change: check them against those pages before relying on an
+estimate, and move `AS_OF` when you edit a figure. A price missing for a region falls back to
+us-east-1's, and the estimate says so on that line.
 """
 
 from __future__ import annotations
