@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import subprocess
 from pathlib import Path
 
@@ -138,3 +139,23 @@ def test_make_destroy_names_the_companions_and_destroy_all_lists_leftovers() -> 
     assert "ops --stage production select destroy --stack Registry" in destroy
     assert "ops --stage production leftovers" in _make("destroy-all", "STAGE=production")
     assert "select deploy --with-app-runner" in _make("deploy-all", "WITH_APP_RUNNER=1")
+
+
+def test_synthesized_ignores_templates_an_earlier_synth_left(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Eks.template.json").write_text("{}")  # from an earlier synth of another stage
+    (tmp_path / "Network.template.json").write_text("{}")
+    manifest = {
+        "version": "48.0.0",
+        "artifacts": {
+            "Network": {
+                "type": "aws:cloudformation:stack",
+                "environment": "aws://unknown-account/ap-northeast-1",
+                "properties": {"templateFile": "Network.template.json"},
+            }
+        },
+    }
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["--assembly", str(tmp_path), "synthesized"]) == 0
+    assert capsys.readouterr().out.split() == ["Network"]
