@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    except botocore.exceptions.BotoCoreError as error:  # expired SSO token, no network, ...
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
 
 def _dispatch(args: argparse.Namespace) -> int:
