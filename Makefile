@@ -32,7 +32,7 @@ STAGE_NAME := $(if $(CONFIG),$(CONFIG),$(or $(STAGE),sandbox))
 OPS := $(PY) -m ops $(if $(CONFIG),--config $(CONFIG),$(if $(STAGE),--stage $(STAGE)))
 
 .PHONY: help setup synth test lint typecheck unit bootstrap deploy diff destroy lock clean \
-	preflight cost deploy-all verify destroy-all needs-stack
+	preflight cost deploy-all verify destroy-all needs-stack announce
 
 help:
 	@echo "Every target takes STAGE=name (config/<name>.yaml, default sandbox) or CONFIG=file.yaml."
@@ -89,15 +89,12 @@ test: lint
 unit: setup
 	$(PY) -m pytest -q
 
-bootstrap: setup
-	@$(OPS) target
+bootstrap: announce
 	$(CDK) bootstrap $(CONTEXT)
 
 # Each target that changes the account first prints the stage, account and regions it acts on, and
 # stops there (one line) without credentials or with an account or region the stage does not allow.
-deploy: setup
-	@test -n "$(STACK)" || { echo "usage: make deploy STACK=Name (see: $(CDK) list)"; exit 2; }
-	@$(OPS) target
+deploy: needs-stack announce
 	$(CDK) deploy $(STACK) $(CONTEXT) $(CDK_ARGS)
 
 diff: setup
@@ -105,9 +102,12 @@ diff: setup
 
 # The CLI widens `cdk destroy X` only to stacks that depend on X; stacks X depends on that exist only
 # for it (RegistryReplica for Registry) are named too, so the documented destroy leaves nothing.
-destroy: needs-stack synth
-	@$(OPS) target
+destroy: needs-stack announce synth
 	stacks="$$($(OPS) select destroy --stack $(STACK))" && $(CDK) destroy --app cdk.out $$stacks $(CDK_ARGS)
+
+# Before a synth: a missing credential or a wrong account stops the target at once.
+announce: setup
+	@$(OPS) target
 
 needs-stack:
 	@test -n "$(STACK)" || { echo "usage: make $(MAKECMDGOALS) STACK=Name"; exit 2; }
@@ -120,8 +120,7 @@ cost: synth
 
 # Every stack of the stage, dependencies first (the CLI orders them, other regions included); the
 # AppRunner stack only with WITH_APP_RUNNER=1 (App Runner is closed to new customers).
-deploy-all: synth
-	@$(OPS) target
+deploy-all: announce synth
 	stacks="$$($(OPS) select deploy $(if $(WITH_APP_RUNNER),--with-app-runner))" && \
 		$(CDK) deploy --app cdk.out $$stacks $(CDK_ARGS)
 
@@ -129,8 +128,7 @@ verify: synth
 	@$(OPS) verify $(if $(STACK),--stack $(STACK))
 
 # Every stack of the stage, dependants first, then whatever is still tagged for it, in every region.
-destroy-all: synth
-	@$(OPS) target
+destroy-all: announce synth
 	stacks="$$($(OPS) select destroy)" && $(CDK) destroy --app cdk.out $$stacks $(CDK_ARGS)
 	@$(OPS) leftovers
 
