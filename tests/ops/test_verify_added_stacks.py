@@ -7,6 +7,8 @@ against Stubbers shaped like each service's responses.
 from __future__ import annotations
 
 import socket
+from types import SimpleNamespace
+from typing import cast
 
 import boto3
 import pytest
@@ -261,3 +263,41 @@ def test_eks_fargate_profiles_and_pod_logs(
     profile, pod_logs = fargate_profiles_and_logs(stack)
     assert (profile.status, pod_logs.status) == expected
     fake_aws.assert_all_answered()
+
+
+class _Features:
+    """Stands in for the GuardDuty section's `GuardDutyFeatures` (its `to_api()` shape)."""
+
+    def to_api(self) -> list[dict[str, object]]:
+        return [
+            {"Name": "EKS_AUDIT_LOGS", "Status": "ENABLED"},
+            {
+                "Name": "RUNTIME_MONITORING",
+                "Status": "ENABLED",
+                "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "Status": "ENABLED"}],
+            },
+        ]
+
+
+def test_guardduty_features_that_differ_from_the_configuration_fail(fake_aws: FakeAws) -> None:
+    _detector(fake_aws, runtime="DISABLED", coverage=[])
+    config = cast(AppConfig, SimpleNamespace(guardduty=SimpleNamespace(features=_Features())))
+    results = run(fake_aws, config, "GuardDuty")
+    detector = results[f"GuardDuty: detector {DETECTOR}"]
+    assert detector.status == Status.FAIL
+    assert "RUNTIME_MONITORING is DISABLED, configured ENABLED" in detector.detail
+
+
+def test_an_express_mode_service_that_is_not_active_fails(
+    fake_aws: FakeAws, sandbox_config: AppConfig
+) -> None:
+    arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/default/web"
+    deployed(fake_aws, "ExpressMode", {"AWS::ECS::ExpressGatewayService": [arn]}, {})
+    fake_aws.stub("ecs").add_response(
+        "describe_express_gateway_service",
+        {"service": {"serviceName": "web", "status": {"statusCode": "DRAINING", "statusReason": "deleting"}}},
+        {"serviceArn": arn},
+    )
+    results = run(fake_aws, sandbox_config, "ExpressMode")
+    assert results["ExpressMode: Express Mode service web"].status == Status.FAIL
+    assert results["ExpressMode: Endpoint"].status == Status.SKIP
