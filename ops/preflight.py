@@ -113,6 +113,7 @@ class Preflight:
             ("Registry", self.registry_singletons),
             ("Registry", self.inspector_and_organization),
             ("GuardDuty", self.guardduty_detector),
+            ("DataStores", self.aurora_version),
             ("AppRunner", self.app_runner_access),
         ]
         found += [check for stack_id, check in plan if stack_id in self.stack_ids]
@@ -455,6 +456,32 @@ class Preflight:
             yield passed(
                 name, f"{detectors[0]} exists: the stack adopts it and puts its features back on destroy"
             )
+
+    # --- DataStores ---
+    def aurora_version(self) -> Iterator[Result]:
+        """The configured Aurora PostgreSQL version is offered here, with Serverless v2 at its minimum."""
+        aurora = getattr(getattr(self.config, "web", None), "aurora", None)
+        if aurora is None:
+            return
+        version, minimum = str(aurora.engine_version), float(aurora.min_capacity)
+        name = f"Aurora PostgreSQL {version} Serverless v2"
+        offered = self.account.client("rds").describe_db_engine_versions(
+            Engine="aurora-postgresql", EngineVersion=version
+        )["DBEngineVersions"]
+        if not offered:
+            yield failed(name, f"not offered in {self.account.region}", "set web.aurora.engine_version")
+            return
+        support = offered[0].get("ServerlessV2FeaturesSupport")
+        if support is None:
+            yield failed(name, "this version has no Serverless v2", "set web.aurora.engine_version")
+        elif minimum < float(support.get("MinCapacity", 0.5)):
+            yield failed(
+                name,
+                f"its minimum is {support.get('MinCapacity')} ACU, web.aurora.min_capacity is {minimum:g}",
+                "raise web.aurora.min_capacity, or pick a version with auto-pause (0 ACU)",
+            )
+        else:
+            yield passed(name, f"offered, {support.get('MinCapacity')} to {support.get('MaxCapacity')} ACU")
 
     # --- AppRunner ---
     def app_runner_access(self) -> Iterator[Result]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from types import SimpleNamespace
+from typing import cast
 
 import boto3
 import pytest
@@ -361,3 +363,43 @@ def test_prints_each_result_as_it_runs_and_exits_non_zero_on_a_blocker(
         "      fix: make bootstrap (every region the stage uses)",
     ]
     assert summary(results) == ("1 fail", 1)
+
+
+@pytest.mark.parametrize(
+    ("versions", "expected"),
+    [
+        (
+            [
+                {
+                    "Engine": "aurora-postgresql",
+                    "ServerlessV2FeaturesSupport": {"MinCapacity": 0, "MaxCapacity": 256},
+                }
+            ],
+            Status.PASS,
+        ),
+        (
+            [
+                {
+                    "Engine": "aurora-postgresql",
+                    "ServerlessV2FeaturesSupport": {"MinCapacity": 0.5, "MaxCapacity": 256},
+                }
+            ],
+            Status.FAIL,
+        ),
+        ([], Status.FAIL),
+    ],
+)
+def test_aurora_version_offered_with_serverless_v2_down_to_the_minimum(
+    fake_aws: FakeAws, preflight: Preflight, versions: list[dict], expected: Status
+) -> None:
+    # The web section arrives with the DataStores stack; a stand-in carries its two keys here.
+    aurora = SimpleNamespace(engine_version="17.5", min_capacity=0)
+    preflight.config = cast(AppConfig, SimpleNamespace(web=SimpleNamespace(aurora=aurora)))
+    preflight.stacks = [stack_info("DataStores")]
+    fake_aws.stub("rds").add_response(
+        "describe_db_engine_versions",
+        {"DBEngineVersions": versions},
+        {"Engine": "aurora-postgresql", "EngineVersion": "17.5"},
+    )
+    [result] = preflight.aurora_version()
+    assert result.status == expected
