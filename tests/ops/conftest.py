@@ -30,6 +30,22 @@ REPLICA_REGION = "ap-northeast-3"
 NOW = datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC)
 
 
+_SESSIONS: list[boto3.session.Session] = []
+
+
+def _session() -> boto3.session.Session:
+    """One session for the module's tests: its loader keeps the service models it has read, which
+    makes a client cheap (a fresh default session per test reads them from disk again)."""
+    if not _SESSIONS:
+        _SESSIONS.append(boto3.session.Session(region_name=REGION))
+    return _SESSIONS[0]
+
+
+def aws_client(service: str, region: str = REGION) -> Any:
+    """A client from the shared session (moto answers it inside the `fake_aws` fixture)."""
+    return _session().client(service, region_name=region)  # type: ignore[call-overload]
+
+
 @dataclass
 class FakeAws:
     """moto for every service, except those given a Stubber with `stub(service, region)`."""
@@ -39,7 +55,7 @@ class FakeAws:
     def stub(self, service: str, region: str = REGION) -> Stubber:
         key = (service, region)
         if key not in self.stubbers:
-            stubber = Stubber(boto3.client(service, region_name=region))  # type: ignore[call-overload]
+            stubber = Stubber(_session().client(service, region_name=region))  # type: ignore[call-overload]
             stubber.activate()
             self.stubbers[key] = stubber
         return self.stubbers[key]
@@ -47,7 +63,7 @@ class FakeAws:
     def client(self, service: str, region: str = REGION) -> Any:
         if (service, region) in self.stubbers:
             return self.stubbers[(service, region)].client
-        return boto3.client(service, region_name=region)  # type: ignore[call-overload]
+        return _session().client(service, region_name=region)  # type: ignore[call-overload]
 
     def account(self) -> Account:
         return Account(account_id=ACCOUNT, region=REGION, factory=self.client)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
-import boto3
-
 from ops.leftovers import leftovers
 from ops.report import Status
 from stacks.config import AppConfig
-from tests.ops.conftest import REGION, REPLICA_REGION, FakeAws
+from tests.ops.conftest import REGION, REPLICA_REGION, FakeAws, aws_client
 
 
 def _tagged_key(region: str, stage: str) -> str:
-    return boto3.client("kms", region_name=region).create_key(
+    return aws_client("kms", region).create_key(
         Tags=[{"TagKey": "project", "TagValue": "containers-update"}, {"TagKey": "stage", "TagValue": stage}]
     )["KeyMetadata"]["Arn"]
 

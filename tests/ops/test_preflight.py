@@ -7,7 +7,6 @@ import json
 from types import SimpleNamespace
 from typing import cast
 
-import boto3
 import pytest
 
 from ops.preflight import FARGATE_ON_DEMAND_QUOTA, FARGATE_SPOT_QUOTA, SERVICE_LINKED_ROLES, Preflight
@@ -18,6 +17,7 @@ from tests.ops.conftest import (
     REGION,
     REPLICA_REGION,
     FakeAws,
+    aws_client,
     described_stack,
     not_deployed,
     stack_info,
@@ -74,7 +74,7 @@ def test_bootstrap_passes_in_both_regions_and_fails_where_it_is_missing_or_old(
 
 
 def _create_service_linked_role(name: str, service: str) -> None:
-    boto3.client("iam").create_role(
+    aws_client("iam").create_role(
         RoleName=name,
         Path=f"/aws-service-role/{service}/",
         AssumeRolePolicyDocument=json.dumps(
@@ -92,7 +92,7 @@ def test_service_linked_roles_pass_when_present(preflight: Preflight) -> None:
         for role in SERVICE_LINKED_ROLES[stack_id]:
             try:
                 _create_service_linked_role(role.role_name, role.service)
-            except boto3.client("iam").exceptions.EntityAlreadyExistsException:
+            except aws_client("iam").exceptions.EntityAlreadyExistsException:
                 pass
     results = list(preflight.service_linked_roles())
     assert results and {r.status for r in results} == {Status.PASS}
@@ -283,7 +283,7 @@ def test_an_organization_member_must_keep_scanning_on_delete(fake_aws: FakeAws, 
     fake_aws.stub("organizations", REGION).add_response(
         "describe_organization", {"Organization": {"Id": "o-abc123", "MasterAccountId": "210987654321"}}
     )
-    boto3.client("inspector2", region_name=REGION).enable(accountIds=[ACCOUNT], resourceTypes=["ECR"])
+    aws_client("inspector2", REGION).enable(accountIds=[ACCOUNT], resourceTypes=["ECR"])
     not_deployed(fake_aws.stub("cloudformation"), "Registry")
     organization, inspector = preflight.inspector_and_organization()
     assert organization.status == Status.FAIL and "retain_on_delete" in organization.fix
@@ -294,7 +294,7 @@ def test_guardduty_creates_or_adopts_a_detector(fake_aws: FakeAws, preflight: Pr
     preflight.stacks.append(stack_info("GuardDuty"))
     [result] = preflight.guardduty_detector()
     assert result.status == Status.PASS and "creates one" in result.detail
-    boto3.client("guardduty", region_name=REGION).create_detector(Enable=True)
+    aws_client("guardduty", REGION).create_detector(Enable=True)
     [result] = preflight.guardduty_detector()
     assert result.status == Status.PASS and "adopts it" in result.detail
 

@@ -6,7 +6,6 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from ops.report import Result, Status
@@ -18,6 +17,7 @@ from tests.ops.conftest import (
     REGION,
     REPLICA_REGION,
     FakeAws,
+    aws_client,
     described_stack,
     not_deployed,
     stack_info,
@@ -97,7 +97,7 @@ def test_a_new_stack_plugs_in_its_own_checks(fake_aws: FakeAws, sandbox_config: 
 
 
 def _vpc(ipv6: bool) -> dict[str, list[str]]:
-    ec2 = boto3.client("ec2", region_name=REGION)
+    ec2 = aws_client("ec2", REGION)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", AmazonProvidedIpv6CidrBlock=ipv6)["Vpc"]
     subnet_args: dict[str, Any] = {"VpcId": vpc["VpcId"], "CidrBlock": "10.0.0.0/24"}
     if ipv6:
@@ -295,11 +295,11 @@ def test_graviton_service_on_x86_not_steady_and_ipv4_only_is_reported(
 
 
 def _eks(fake_aws: FakeAws, *, ip_family: str, ami: str, with_rules: bool) -> None:
-    sqs = boto3.client("sqs", region_name=REGION)
+    sqs = aws_client("sqs", REGION)
     queue = sqs.create_queue(QueueName="karpenter-interruptions")["QueueUrl"]
     rules = []
     if with_rules:
-        events = boto3.client("events", region_name=REGION)
+        events = aws_client("events", REGION)
         for name in ("SpotInterruption", "Rebalance"):
             events.put_rule(Name=name, EventPattern='{"source": ["aws.ec2"]}', State="ENABLED")
             rules.append(name)

@@ -10,14 +10,13 @@ import socket
 from types import SimpleNamespace
 from typing import cast
 
-import boto3
 import pytest
 
 from ops.checks.eks import fargate_profiles_and_logs
 from ops.report import Status
 from ops.verify import DeployedStack
 from stacks.config import AppConfig, load_config
-from tests.ops.conftest import ACCOUNT, NOW, REGION, FakeAws, stack_info
+from tests.ops.conftest import ACCOUNT, NOW, REGION, FakeAws, aws_client, stack_info
 from tests.ops.test_verify import answering, deployed, run
 
 DETECTOR = "12abc34d567e8fa901bc2d34e56789f0"
@@ -219,7 +218,7 @@ def test_express_mode_service_active_and_its_endpoint_answers_over_ipv4(
 
 
 def _fargate(fake_aws: FakeAws, *, status: str, logged: bool) -> None:
-    logs = boto3.client("logs", region_name=REGION)
+    logs = aws_client("logs", REGION)
     logs.create_log_group(logGroupName="Eks-FargatePods")
     if logged:
         logs.create_log_stream(logGroupName="Eks-FargatePods", logStreamName="fargate-apps.web-abc")
