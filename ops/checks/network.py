@@ -11,7 +11,12 @@ from ops.verify import DeployedStack, checks_for
 @checks_for("Network")
 def dual_stack_vpc(stack: DeployedStack) -> Iterator[Result]:
     ec2 = stack.client("ec2")
-    for vpc in ec2.describe_vpcs(VpcIds=stack.physical_ids("AWS::EC2::VPC"))["Vpcs"]:
+    vpc_ids, subnet_ids = stack.physical_ids("AWS::EC2::VPC"), stack.physical_ids("AWS::EC2::Subnet")
+    if not vpc_ids or not subnet_ids:
+        # An empty id list would describe every VPC of the account, not this stack's.
+        yield failed(stack.name("VPC"), "no VPC or subnet in the stack", "redeploy Network")
+        return
+    for vpc in ec2.describe_vpcs(VpcIds=vpc_ids)["Vpcs"]:
         ipv6 = [
             a["Ipv6CidrBlock"]
             for a in vpc.get("Ipv6CidrBlockAssociationSet", [])
@@ -22,7 +27,7 @@ def dual_stack_vpc(stack: DeployedStack) -> Iterator[Result]:
             yield passed(name, f"{vpc['CidrBlock']} and {', '.join(ipv6)}")
         else:
             yield failed(name, f"{vpc['CidrBlock']} has no IPv6 block", "redeploy Network")
-    subnets = ec2.describe_subnets(SubnetIds=stack.physical_ids("AWS::EC2::Subnet"))["Subnets"]
+    subnets = ec2.describe_subnets(SubnetIds=subnet_ids)["Subnets"]
     without = [s["SubnetId"] for s in subnets if not s.get("Ipv6CidrBlockAssociationSet")]
     name = stack.name("every subnet has an IPv6 block")
     if without:

@@ -374,3 +374,11 @@ def test_eks_ipv4_cluster_other_nodes_and_no_interruption_rules_fail(
         "Eks: node group system",
         "Eks: Karpenter interruption queue",
     }
+
+
+def test_network_without_resources_fails_rather_than_describing_every_vpc(
+    fake_aws: FakeAws, sandbox_config: AppConfig
+) -> None:
+    deployed(fake_aws, "Network", {})
+    results = run(fake_aws, sandbox_config, "Network")
+    assert results["Network: VPC"].status == Status.FAIL
