@@ -39,6 +39,7 @@ from stacks.config import AppConfig, ConfigError, load_config  # noqa: E402
 from stacks.config.common import LOG_RETENTION_DAYS, REMOVAL_POLICIES  # noqa: E402
 from stacks.ecs_fargate_stack import EcsFargateStack  # noqa: E402
 from stacks.eks_stack import EksStack  # noqa: E402
+from stacks.guardduty_stack import GuardDutyStack  # noqa: E402
 from stacks.network_stack import NetworkStack  # noqa: E402
 from stacks.provider_logs import own_provider_log_groups  # noqa: E402
 from stacks.registry_replica_stack import RegistryReplicaStack  # noqa: E402
@@ -163,6 +164,22 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             config=config.eks,
             cluster_name=config.eks.cluster_name or f"containers-update-{config.stage}",
             discovery_tag=config.network.discovery_tag,
+            removal_policy=removal_policy,
+            log_retention=LOG_RETENTION_DAYS[config.log_retention_days],
+        )
+
+    # --- GuardDuty ---
+    if config.guardduty.enabled:
+        # Composed after the workload stacks, so `cdk destroy --all` deletes it before them (the
+        # detector goes first and GuardDuty stops deploying agents) and before the Network VPC, which
+        # its cleanup frees of GuardDuty's endpoint.
+        stacks["GuardDuty"] = GuardDutyStack(
+            app,
+            "GuardDuty",
+            env=env,
+            description="GuardDuty EKS audit-log and runtime protection, ECS Fargate runtime monitoring",
+            vpc=network.vpc,
+            config=config.guardduty,
             removal_policy=removal_policy,
             log_retention=LOG_RETENTION_DAYS[config.log_retention_days],
         )

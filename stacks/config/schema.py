@@ -11,6 +11,7 @@ import yaml
 from stacks.config.common import LOG_RETENTION_CHOICES, REGION_PATTERN, REMOVAL_POLICIES
 from stacks.config.ecs import EcsConfig
 from stacks.config.eks import EksConfig
+from stacks.config.guardduty import GuardDutyConfig
 from stacks.config.loader import ConfigError, build, setting
 from stacks.config.network import NetworkConfig
 from stacks.config.registry import RegistryConfig
@@ -37,6 +38,7 @@ class AppConfig:
     registry: RegistryConfig = field(default_factory=RegistryConfig)
     ecs: EcsConfig = field(default_factory=EcsConfig)
     eks: EksConfig = field(default_factory=EksConfig)
+    guardduty: GuardDutyConfig = field(default_factory=GuardDutyConfig)
 
 
 def load_config(*, stage: str | None = None, path: str | None = None) -> AppConfig:
