@@ -21,7 +21,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-RUNTIME = Path(__file__).parent / "runtime"
+UNIT = Path(__file__).parent
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,19 @@ def direct_custom_resource(
         role=role,
         runtime=lambda_.Runtime.PYTHON_3_14,
         architecture=lambda_.Architecture.ARM_64,
-        handler=f"{handler_module}.handler",
-        # Its own handler and the protocol module only: bytecode caches would change the asset
-        # hash (and the function) from run to run.
+        # `runtime` stays a package in the function, so the handler imports `cfn_response` as in the
+        # tests. Its own handler and the protocol module only: bytecode caches would change the
+        # asset hash (and the function) from run to run.
+        handler=f"runtime.{handler_module}.handler",
         code=lambda_.Code.from_asset(
-            str(RUNTIME), exclude=["*", "!__init__.py", "!cfn_response.py", f"!{handler_module}.py"]
+            str(UNIT),
+            exclude=[
+                "*",
+                "!runtime",
+                "!runtime/__init__.py",
+                "!runtime/cfn_response.py",
+                f"!runtime/{handler_module}.py",
+            ],
         ),
         timeout=timeout,
         memory_size=128,

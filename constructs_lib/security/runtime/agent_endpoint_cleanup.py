@@ -30,10 +30,7 @@ from typing import Any, Literal
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-try:
-    from . import cfn_response
-except ImportError:  # in Lambda the runtime folder is the code root, not a package
-    import cfn_response  # type: ignore[no-redef,import-not-found]
+from . import cfn_response
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
