@@ -19,7 +19,7 @@ from moto import mock_aws
 from constructs_lib.security import OTHER_PROTECTION_PLANS, GuardDutyFeatures
 from constructs_lib.security.runtime import cfn_response
 from constructs_lib.security.runtime import detector as handler_module
-from tests.guardduty.aws import OTHER_STACK_ID, REGION, STACK_ID, Responses, event, stack_status
+from tests.guardduty.aws import OTHER_STACK_ID, REGION, STACK_ID, Responses, client_error, event, stack_status
 
 WANTED = GuardDutyFeatures().to_api()
 PROPERTIES = {"Features": WANTED, "DisabledOnCreate": list(OTHER_PROTECTION_PLANS), "ManageFeatures": "true"}
@@ -314,3 +314,18 @@ def test_state_round_trips_through_the_physical_id() -> None:
             "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "Status": "DISABLED"}],
         },
     ]
+
+
+def test_creates_without_the_other_plans_where_the_region_does_not_offer_them() -> None:
+    guardduty = mock.Mock()
+    guardduty.create_detector.side_effect = [
+        client_error(
+            "BadRequestException", "The request is rejected because RDS_LOGIN_EVENTS is not available."
+        ),
+        {"DetectorId": "d-new"},
+    ]
+
+    assert handler_module.create(guardduty, event("Create", PROPERTIES)) == "d-new"
+    first, second = (call.kwargs["Features"] for call in guardduty.create_detector.call_args_list)
+    assert {"Name": "RDS_LOGIN_EVENTS", "Status": "DISABLED"} in first
+    assert second == WANTED
