@@ -329,3 +329,14 @@ def test_creates_without_the_other_plans_where_the_region_does_not_offer_them() 
     first, second = (call.kwargs["Features"] for call in guardduty.create_detector.call_args_list)
     assert {"Name": "RDS_LOGIN_EVENTS", "Status": "DISABLED"} in first
     assert second == WANTED
+
+
+def test_destroy_never_deletes_a_detector_another_stack_created(guardduty: Any, responses: Responses) -> None:
+    theirs = existing_detector(guardduty, tags={"CreatedByStack": OTHER_STACK_ID})
+    handler_module.handler(event("Create", PROPERTIES), None)
+
+    for status in ("DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"):
+        with stack_status(status):
+            handler_module.handler(event("Delete", PROPERTIES, responses.calls[0]["physical_id"]), None)
+
+    assert guardduty.list_detectors()["DetectorIds"] == [theirs]
