@@ -13,7 +13,7 @@ import pytest
 
 import app as app_module
 from stacks.config import AppConfig, ConfigError, load_config
-from stacks.config.loader import build
+from stacks.config.loader import build, setting
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +47,7 @@ def test_configuration_is_frozen() -> None:
         ({"log_retention_days": 8}, "log_retention_days must be one of 1, 3, 5, 7,"),
         ({"deletion_protection": "yes"}, "deletion_protection must be true or false, got 'yes'"),
         ({"removal_policy": "snapshot"}, "removal_policy must be one of 'destroy', 'retain', got 'snapshot'"),
-        ({"region": "tokyo"}, "region must match"),
+        ({"region": "tokyo"}, "region must look like 'ap-northeast-1', got 'tokyo'"),
         ({"network": {"max_azs": 1}}, "network.max_azs must be at least 2, got 1"),
         ({"network": {"nat_gateways": 0}}, "network.nat_gateways must be at least 1, got 0"),
         (
@@ -71,7 +71,10 @@ def test_configuration_is_frozen() -> None:
             {"network": {"availability_zones": ["ap-northeast-1a"]}},
             "network.availability_zones must name max_azs (2) zones when set, got ['ap-northeast-1a']",
         ),
-        ({"network": {"availability_zones": ["tokyo-a", "b"]}}, "network.availability_zones[0] must match"),
+        (
+            {"network": {"availability_zones": ["tokyo-a", "b"]}},
+            "network.availability_zones[0] must look like 'ap-northeast-1a', got 'tokyo-a'",
+        ),
     ],
 )
 def test_fails_when_a_value_is_unknown_mistyped_or_out_of_range(data: dict, message: str) -> None:
@@ -147,3 +150,44 @@ def test_fails_when_pinned_zones_are_not_in_the_region_the_stacks_deploy_to() ->
         r"got \['ap-northeast-1a', 'ap-northeast-1c'\]$",
     ):
         app_module.compose(cdk.App(), config, cdk.Environment(account="1", region="us-east-1"))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "eks:\n  enabled: false\nnetwork:\n  max_azs: 2\neks:\n  kubernetes_version: '1.36'\n",
+            "eks is given twice in {file} (lines 1 and 5), keep one",
+        ),
+        (
+            "network:\n  max_azs: 2\n  nat_gateways: 1\n  max_azs: 3\n",
+            "network.max_azs is given twice in {file} (lines 2 and 4), keep one",
+        ),
+        (
+            "ecs:\n  graviton:\n    min_tasks: 1\n    min_tasks: 2\n",
+            "ecs.graviton.min_tasks is given twice in {file} (lines 3 and 4), keep one",
+        ),
+    ],
+)
+def test_fails_when_a_key_is_given_twice(tmp_path: Path, text: str, message: str) -> None:
+    # YAML keeps the last of two equal keys: a second `eks:` block silently replaced the first.
+    file = tmp_path / "twice.yaml"
+    file.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path=str(file))
+    assert str(error.value) == message.format(file=file)
+
+
+def test_fails_naming_the_file_when_it_is_not_utf8(tmp_path: Path) -> None:
+    file = tmp_path / "latin1.yaml"
+    file.write_bytes("tags:\n  project: café\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as error:
+        load_config(path=str(file))
+    assert str(error.value) == f"{file} must be UTF-8 text, got byte 0xe9 at offset 20"
+
+
+def test_a_pattern_setting_shows_an_example_not_the_expression() -> None:
+    with pytest.raises(TypeError, match="a pattern setting needs an example that matches it"):
+        setting("x", pattern=r"[a-z]+")
+    with pytest.raises(TypeError, match="a pattern setting needs an example that matches it, got 'X'"):
+        setting("x", pattern=r"[a-z]+", example="X")

@@ -26,10 +26,12 @@ class GravitonServiceConfig:
     # The upstream image, pulled through the Registry stack's ECR Public cache; it must be arm64
     # or multi-arch (an amd64-only image fails with `exec format error`).
     image: str = setting(
-        "public.ecr.aws/nginx/nginx:stable", pattern=r"public\.ecr\.aws/[a-z0-9._/-]+:[A-Za-z0-9._-]+"
+        "public.ecr.aws/nginx/nginx:stable",
+        pattern=r"public\.ecr\.aws/[a-z0-9._/-]+:[A-Za-z0-9._-]+",
+        example="public.ecr.aws/nginx/nginx:stable",
     )
     container_port: int = setting(80, minimum=1, maximum=65535)
-    health_check_path: str = setting("/", pattern=r"/[A-Za-z0-9._~/-]*")
+    health_check_path: str = setting("/", pattern=r"/[A-Za-z0-9._~/-]*", example="/healthz")
     # One task is enough to look at in a sandbox; the maximum is high enough to watch a burst of
     # hundreds of tasks launch (README: "Watch the fast scale-out"). Fargate vCPU quotas apply.
     min_tasks: int = setting(1, minimum=0, maximum=5000)
@@ -49,7 +51,11 @@ class GravitonServiceConfig:
     # Seconds the load balancer keeps sending in-flight requests to a task that is stopping.
     deregistration_delay_seconds: int = setting(15, minimum=0, maximum=3600)
     # An ACM certificate in the stack's region: HTTPS on 443 and a redirect from 80. None: HTTP only.
-    certificate_arn: str | None = setting(None, pattern=CERTIFICATE_ARN_PATTERN)
+    certificate_arn: str | None = setting(
+        None,
+        pattern=CERTIFICATE_ARN_PATTERN,
+        example="arn:aws:acm:ap-northeast-1:111122223333:certificate/1a2b3c4d-0000-1111-2222-333344445555",
+    )
     # ALB access logs to an S3 bucket the stack creates (kept by the stage's removal policy).
     access_logs: bool = False
 
@@ -70,6 +76,7 @@ class WindowsServiceConfig:
     image: str = setting(
         "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022",
         pattern=r"[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]+",
+        example="mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022",
     )
     # 0 in the sandbox: a Windows task costs more per hour than the rest of the stack together
     # and takes minutes to pull its image, so it is opt-in (set 1 to try ECS Exec on Windows).

@@ -33,18 +33,24 @@ def setting(
     maximum: float | None = None,
     choices: tuple[Any, ...] | None = None,
     pattern: str | None = None,
+    example: str | None = None,
     max_items: int | None = None,
 ) -> Any:
     """A dataclass field with bounds that the loader enforces.
 
     `pattern` is a full-match regular expression applied to a string, or to every item of a
-    tuple of strings; `max_items` bounds a tuple's length.
+    tuple of strings; `example` is a value that matches it, shown in the error instead of the
+    expression (`region must look like 'ap-northeast-1', got 'tokyo'`). `max_items` bounds a
+    tuple's length.
     """
+    if pattern is not None and (example is None or not re.fullmatch(pattern, example)):
+        raise TypeError(f"a pattern setting needs an example that matches it, got {example!r}")
     metadata = {
         "minimum": minimum,
         "maximum": maximum,
         "choices": choices,
         "pattern": pattern,
+        "example": example,
         "max_items": max_items,
     }
     if isinstance(default, (list, dict)):
@@ -161,7 +167,7 @@ def _check_bounds(metadata: Mapping[str, Any], value: Any, path: str) -> None:
         for i, item in enumerate(items):
             if not re.fullmatch(pattern, item):
                 where = f"{path}[{i}]" if isinstance(value, tuple) else path
-                fail(where, f"must match {pattern}", item)
+                fail(where, f"must look like {metadata['example']!r}", item)
 
 
 def _join(path: str, key: str) -> str:

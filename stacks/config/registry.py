@@ -25,9 +25,13 @@ class ScanningConfig:
 
     # Scanned on push and rescanned whenever Inspector learns of a new vulnerability. Inspector
     # bills every rescan: list only the repositories you deploy from.
-    continuous_filters: tuple[str, ...] = setting(("app/*",), pattern=SCAN_FILTER_PATTERN, max_items=100)
+    continuous_filters: tuple[str, ...] = setting(
+        ("app/*",), pattern=SCAN_FILTER_PATTERN, example="app/*", max_items=100
+    )
     # Scanned once, on push (cached upstream images included).
-    scan_on_push_filters: tuple[str, ...] = setting(("*",), pattern=SCAN_FILTER_PATTERN, max_items=100)
+    scan_on_push_filters: tuple[str, ...] = setting(
+        ("*",), pattern=SCAN_FILTER_PATTERN, example="team-*/web", max_items=100
+    )
     # false: destroying the stack returns the registry to basic scanning (CloudFormation disables
     # Inspector for the account). true: the stack delete leaves scanning as it is; required in a
     # member account of an AWS Organization, which may not deactivate Inspector (the delete fails).
@@ -40,7 +44,7 @@ class FindingsConfig:
 
     minimum_severity: str = setting("HIGH", choices=SEVERITIES)
     # Subscribed to the findings topic (AWS sends a confirmation mail first); none by default.
-    email: str | None = setting(None, pattern=EMAIL)
+    email: str | None = setting(None, pattern=EMAIL, example="you@example.com")
 
 
 @dataclass(frozen=True)
@@ -87,9 +91,11 @@ class ReplicationConfig:
     """Cross-region replication of the private registry (same account)."""
 
     enabled: bool = True
-    destination_region: str = setting("ap-northeast-3", pattern=REGION_PATTERN)
+    destination_region: str = setting("ap-northeast-3", pattern=REGION_PATTERN, example="ap-northeast-3")
     # Plain string prefixes of repository names: `app/` matches `app/web`.
-    repository_prefixes: tuple[str, ...] = setting(("app/",), pattern=REPLICATION_PREFIX, max_items=100)
+    repository_prefixes: tuple[str, ...] = setting(
+        ("app/",), pattern=REPLICATION_PREFIX, example="app/", max_items=100
+    )
 
     @property
     def template_prefixes(self) -> tuple[str, ...]:
@@ -114,7 +120,7 @@ class RegistryConfig:
 
     enabled: bool = True
     # The repository the EcsFargate stack's image build pushes into.
-    application_repository: str = setting("app/web", pattern=REPOSITORY_NAME)
+    application_repository: str = setting("app/web", pattern=REPOSITORY_NAME, example="app/web")
     scanning: ScanningConfig = field(default_factory=ScanningConfig)
     findings: FindingsConfig = field(default_factory=FindingsConfig)
     pull_through_cache: PullThroughCacheConfig = field(default_factory=PullThroughCacheConfig)
