@@ -191,3 +191,77 @@ def test_a_pattern_setting_shows_an_example_not_the_expression() -> None:
         setting("x", pattern=r"[a-z]+")
     with pytest.raises(TypeError, match="a pattern setting needs an example that matches it, got 'X'"):
         setting("x", pattern=r"[a-z]+", example="X")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"deletion_protection": True, "removal_policy": "destroy"},
+            "deletion_protection must be false when removal_policy is destroy (protected resources stop "
+            "cdk destroy), got true",
+        ),
+        (
+            {"tags": {"aws:owner": "me"}},
+            "tags key must not start with aws: (reserved for AWS), got 'aws:owner'",
+        ),
+        (
+            {"tags": {"cost#center": "42"}},
+            "tags key may hold only letters, numbers, spaces and _ . : / = + - @, got 'cost#center'",
+        ),
+        ({"tags": {"team": "a|b"}}, "tags.team may hold only letters, numbers, spaces and _ . : / = + - @"),
+        ({"tags": {"stage": "dev"}}, "tags key is set by the stacks themselves; remove it, got 'stage'"),
+        ({"tags": {"k" * 129: "v"}}, "tags key must be 1 to 128 characters"),
+        ({"tags": {"team": "v" * 257}}, "tags.team must be at most 256 characters"),
+        ({"tags": {f"t{i}": "v" for i in range(41)}}, "tags may hold at most 40 tags"),
+        ({"network": {"cidr": "127.0.0.0/16"}}, "network.cidr must not be a loopback, link-local, multicast"),
+        (
+            {"network": {"cidr": "169.254.0.0/16"}},
+            "network.cidr must not be a loopback, link-local, multicast",
+        ),
+        (
+            {"network": {"interface_endpoints": ["sts", "sts"]}},
+            "network.interface_endpoints must not repeat an entry, got ['sts', 'sts']",
+        ),
+        (
+            {"network": {"availability_zones": ["ap-northeast-1a", "ap-northeast-1a"]}},
+            "network.availability_zones must not repeat an entry",
+        ),
+        (
+            {"ecs": {"graviton": {"memory_mib": 4096}}},
+            "ecs.graviton.memory_mib must be one of 512, 1024, 2048 for cpu 256 on Fargate, got 4096",
+        ),
+        (
+            {"ecs": {"windows": {"cpu": 1024, "memory_mib": 9216}}},
+            "ecs.windows.memory_mib must be one of 2048, 3072, 4096, 5120, 6144, 7168, 8192 for cpu 1024",
+        ),
+        (
+            {"ecs": {"graviton": {"health_check_path": "/" + "a" * 1024}}},
+            "ecs.graviton.health_check_path must be at most 1024 characters",
+        ),
+        ({"registry": {"application_repository": "a"}}, "registry.application_repository must be at least 2"),
+        (
+            {"registry": {"application_repository": "a" * 257}},
+            "registry.application_repository must be at most 256 characters",
+        ),
+        (
+            {"registry": {"scanning": {"continuous_filters": ["a" * 256]}}},
+            "registry.scanning.continuous_filters[0] must be at most 255 characters",
+        ),
+        (
+            {"registry": {"replication": {"repository_prefixes": ["app/", "app/"]}}},
+            "registry.replication.repository_prefixes must not repeat a prefix, got ['app/', 'app/']",
+        ),
+    ],
+)
+def test_fails_when_a_value_would_be_refused_at_deploy(data: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        build(AppConfig, data)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_tags_in_any_script_with_spaces_pass() -> None:
+    assert (
+        build(AppConfig, {"tags": {"チーム": "開発 1", "cost-center": "a=b+c@d"}}).tags["チーム"] == "開発 1"
+    )

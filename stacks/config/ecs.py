@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from constructs_lib.ecs._fargate import LINUX_SIZES, WINDOWS_SIZES, check_task_size
 from stacks.config.loader import fail, setting
 
 # An ACM certificate in the stack's region: arn:<partition>:acm:<region>:<account>:certificate/<id>.
@@ -31,7 +32,7 @@ class GravitonServiceConfig:
         example="public.ecr.aws/nginx/nginx:stable",
     )
     container_port: int = setting(80, minimum=1, maximum=65535)
-    health_check_path: str = setting("/", pattern=r"/[A-Za-z0-9._~/-]*", example="/healthz")
+    health_check_path: str = setting("/", pattern=r"/[A-Za-z0-9._~/-]*", example="/healthz", max_length=1024)
     # One task is enough to look at in a sandbox; the maximum is high enough to watch a burst of
     # hundreds of tasks launch (README: "Watch the fast scale-out"). Fargate vCPU quotas apply.
     min_tasks: int = setting(1, minimum=0, maximum=5000)
@@ -64,6 +65,7 @@ class GravitonServiceConfig:
             fail(f"{path}.max_tasks", f"must be at least min_tasks ({self.min_tasks})", self.max_tasks)
         if self.on_demand_weight == 0 and self.spot_weight == 0:
             fail(f"{path}.spot_weight", "must be above 0 when on_demand_weight is 0", self.spot_weight)
+        _check_fargate_size(self.cpu, self.memory_mib, LINUX_SIZES, path)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,21 @@ class WindowsServiceConfig:
     # 0 in the sandbox: a Windows task costs more per hour than the rest of the stack together
     # and takes minutes to pull its image, so it is opt-in (set 1 to try ECS Exec on Windows).
     desired_count: int = setting(0, minimum=0, maximum=100)
+
+    def check(self, path: str) -> None:
+        _check_fargate_size(self.cpu, self.memory_mib, WINDOWS_SIZES, path)
+
+
+def _check_fargate_size(cpu: int, memory_mib: int, sizes: dict[int, tuple[int, ...]], path: str) -> None:
+    """Name the service whose size Fargate would refuse (the construct's message cannot know it)."""
+    try:
+        check_task_size(cpu, memory_mib, sizes, "this service")
+    except ValueError:
+        fail(
+            f"{path}.memory_mib",
+            f"must be one of {', '.join(map(str, sizes[cpu]))} for cpu {cpu} on Fargate",
+            memory_mib,
+        )
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,19 @@ class NetworkConfig:
             network = ipaddress.IPv4Network(self.cidr)
         except ValueError:
             fail(f"{path}.cidr", "must be an IPv4 CIDR block such as 10.0.0.0/16", self.cidr)
+        if (
+            network.is_loopback
+            or network.is_link_local
+            or network.is_multicast
+            or network.is_reserved
+            or (network.subnet_of(ipaddress.IPv4Network("0.0.0.0/8")))
+        ):
+            # CreateVpc refuses these ranges: https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html
+            fail(
+                f"{path}.cidr",
+                "must not be a loopback, link-local, multicast or reserved range (10.0.0.0/16 is fine)",
+                self.cidr,
+            )
         if network.prefixlen != 16:
             # The subnet plan (public /22, private /19, isolated /24 per AZ) fills a /16 for 6 AZs.
             fail(f"{path}.cidr", "must be a /16 block (the subnet plan is sized for it)", self.cidr)
@@ -64,5 +77,9 @@ class NetworkConfig:
                 f"must name max_azs ({self.max_azs}) zones when set",
                 list(self.availability_zones),
             )
+        for key in ("availability_zones", "interface_endpoints"):
+            items = getattr(self, key)
+            if len(set(items)) != len(items):
+                fail(f"{path}.{key}", "must not repeat an entry", list(items))
         if self.nat_gateways > self.max_azs:
             fail(f"{path}.nat_gateways", f"must not exceed max_azs ({self.max_azs})", self.nat_gateways)

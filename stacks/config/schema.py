@@ -8,10 +8,10 @@ from pathlib import Path
 
 import yaml
 
-from stacks.config.common import LOG_RETENTION_CHOICES, REGION_PATTERN, REMOVAL_POLICIES
+from stacks.config.common import LOG_RETENTION_CHOICES, REGION_PATTERN, REMOVAL_POLICIES, check_tags
 from stacks.config.ecs import EcsConfig
 from stacks.config.eks import EksConfig
-from stacks.config.loader import ConfigError, build, setting
+from stacks.config.loader import ConfigError, build, fail, setting
 from stacks.config.network import NetworkConfig
 from stacks.config.registry import RegistryConfig
 
@@ -37,6 +37,17 @@ class AppConfig:
     registry: RegistryConfig = field(default_factory=RegistryConfig)
     ecs: EcsConfig = field(default_factory=EcsConfig)
     eks: EksConfig = field(default_factory=EksConfig)
+
+    def check(self, path: str) -> None:
+        if self.deletion_protection and self.removal_policy == "destroy":
+            # CloudFormation cannot delete a protected load balancer or database: destroy would fail.
+            fail(
+                "deletion_protection",
+                "must be false when removal_policy is destroy (protected resources stop cdk destroy)",
+                True,
+            )
+        # `stage` is tagged on every stack by app.py.
+        check_tags(self.tags, "tags", reserved=("stage",))
 
 
 def load_config(*, stage: str | None = None, path: str | None = None) -> AppConfig:
