@@ -5,26 +5,9 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from constructs_lib.network.dual_stack_vpc import INTERFACE_ENDPOINTS, MAX_AZS, MIN_AZS
 from stacks.config.common import LOG_RETENTION_CHOICES
 from stacks.config.loader import fail, setting
-
-# Interface endpoints a user may switch on. Each costs about 0.01 USD per hour per AZ, so the
-# sandbox default is none: traffic to these services leaves through the NAT gateway instead.
-INTERFACE_ENDPOINTS = (
-    "ecr.api",
-    "ecr.dkr",
-    "logs",
-    "sts",
-    "ssm",
-    "ssmmessages",
-    "ec2messages",
-    "ec2",
-    "eks",
-    "eks-auth",
-    "sqs",
-    "secretsmanager",
-    "kms",
-)
 
 
 @dataclass(frozen=True)
@@ -32,12 +15,14 @@ class NetworkConfig:
     """The VPC that every other stack runs in."""
 
     cidr: str = "10.0.0.0/16"
-    max_azs: int = setting(2, minimum=2, maximum=6)
+    max_azs: int = setting(2, minimum=MIN_AZS, maximum=MAX_AZS)
     # One NAT gateway is enough for a sandbox; production puts one in every AZ so that an AZ
     # outage does not take egress away from the others.
-    nat_gateways: int = setting(1, minimum=1, maximum=6)
+    nat_gateways: int = setting(1, minimum=1, maximum=MAX_AZS)
     # None: the stage's log_retention_days.
     flow_log_retention_days: int | None = setting(None, choices=LOG_RETENTION_CHOICES)
+    # The construct's short list of what the containers call. Each costs about 0.01 USD per hour
+    # per AZ, so the sandbox default is none: traffic to these services leaves through the NAT gateway.
     interface_endpoints: tuple[str, ...] = setting((), choices=INTERFACE_ENDPOINTS)
     # Value of the `karpenter.sh/discovery` tag on the private subnets; the EKS stack's
     # Karpenter EC2NodeClass selects subnets and security groups by it.
