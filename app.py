@@ -146,6 +146,14 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
     registry: RegistryStack | None = None
     if config.registry.enabled:
         replication = config.registry.replication
+        if replication.enabled and partition_of(replication.destination_region) != partition_of(
+            str(env.region)
+        ):
+            # ECR replicates only within a partition.
+            raise ConfigError(
+                "registry.replication.destination_region must be in the partition of the region the stacks "
+                f"deploy to ({env.region}), got {replication.destination_region!r}"
+            )
         if replication.enabled and replication.destination_region == env.region:
             # The region is known only here: with credentials it is the CLI's, not the file's.
             raise ConfigError(

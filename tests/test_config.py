@@ -265,3 +265,43 @@ def test_tags_in_any_script_with_spaces_pass() -> None:
     assert (
         build(AppConfig, {"tags": {"チーム": "開発 1", "cost-center": "a=b+c@d"}}).tags["チーム"] == "開発 1"
     )
+
+
+def test_fails_when_a_stage_file_names_another_stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A copied file that kept `stage: sandbox` would deploy over the sandbox's stacks.
+    monkeypatch.setattr("stacks.config.schema.CONFIG_DIR", tmp_path)
+    (tmp_path / "staging.yaml").write_text("stage: sandbox\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(stage="staging")
+    assert (
+        str(error.value)
+        == f"stage in {tmp_path / 'staging.yaml'} must be 'staging' (the stage asked for), got 'sandbox'"
+    )
+
+
+def test_a_stage_file_without_a_stage_key_takes_the_stage_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("stacks.config.schema.CONFIG_DIR", tmp_path)
+    (tmp_path / "staging.yaml").write_text("log_retention_days: 14\n")
+    assert load_config(stage="staging").stage == "staging"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"eks": {"endpoint": {"access": "private", "public_access_cidrs": ["203.0.113.0/24"]}}},
+            "eks.endpoint.public_access_cidrs must be left out when access is private (there is no public "
+            "endpoint to open), got ['203.0.113.0/24']",
+        ),
+        (
+            {"eks": {"sample_app": {"image": "nginx latest"}}},
+            "eks.sample_app.image must look like 'public.ecr.aws/nginx/nginx:1.28', got 'nginx latest'",
+        ),
+    ],
+)
+def test_fails_when_eks_settings_contradict_or_cannot_deploy(data: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        build(AppConfig, data)
+    assert str(error.value) == message

@@ -94,3 +94,13 @@ def test_fails_when_an_arn_is_of_another_region_account_or_partition(
 def test_an_arn_of_the_stacks_own_region_and_account_passes() -> None:
     config = build(AppConfig, {"ecs": {"graviton": {"certificate_arn": CERTIFICATE}}})
     app_module.check_arns(config, cdk.Environment(account="111122223333", region="ap-northeast-1"))
+
+
+def test_fails_when_replication_leaves_the_partition() -> None:
+    config = build(AppConfig, {"registry": {"replication": {"destination_region": "cn-north-1"}}})
+    with pytest.raises(ConfigError) as error:
+        app_module.compose(cdk.App(), config, cdk.Environment(region="ap-northeast-1"))
+    assert str(error.value) == (
+        "registry.replication.destination_region must be in the partition of the region the stacks deploy "
+        "to (ap-northeast-1), got 'cn-north-1'"
+    )

@@ -64,6 +64,13 @@ class EndpointConfig:
                     "must be a CIDR block such as 203.0.113.0/24 or 2001:db8::/32",
                     cidr,
                 )
+        if self.access == "private" and self.public_access_cidrs != ("0.0.0.0/0",):
+            # The public endpoint is off: these blocks would be dropped, and nobody could use them.
+            fail(
+                f"{path}.public_access_cidrs",
+                "must be left out when access is private (there is no public endpoint to open)",
+                list(self.public_access_cidrs),
+            )
         if self.access == "public_and_private" and not self.public_access_cidrs:
             fail(
                 f"{path}.public_access_cidrs",
@@ -215,7 +222,11 @@ class SampleAppConfig:
     replicas: int = setting(2, minimum=1, maximum=50)
     # Multi-arch (arm64 and amd64), so it runs on whatever Karpenter launches; the official nginx
     # image listens on IPv6 too (its entrypoint enables `listen [::]:80` when the host has IPv6).
-    image: str = "public.ecr.aws/nginx/nginx:1.28"
+    image: str = setting(
+        "public.ecr.aws/nginx/nginx:1.28",
+        pattern=r"[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?",
+        example="public.ecr.aws/nginx/nginx:1.28",
+    )
 
 
 @dataclass(frozen=True)

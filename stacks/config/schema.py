@@ -67,7 +67,14 @@ def load_config(*, stage: str | None = None, path: str | None = None) -> AppConf
         file = Path(path)
         if not file.is_file():
             raise ConfigError(f"config must be the path of a YAML file, got {path!r} (no such file)")
-    return build(AppConfig, read_yaml(file))
+    data = read_yaml(file)
+    if stage is not None and isinstance(data, dict) and data.get("stage", stage) != stage:
+        # The stage names every stack: a copied file that kept another stage's name would
+        # deploy over that stage's stacks.
+        raise ConfigError(f"stage in {file} must be {stage!r} (the stage asked for), got {data['stage']!r}")
+    if stage is not None and isinstance(data, dict):
+        data = {"stage": stage, **data}
+    return build(AppConfig, data)
 
 
 def read_yaml(file: Path) -> object:
