@@ -81,6 +81,8 @@ class DualStackVpcProps:
     # by CloudFormation at deploy time (`Fn::GetAZs`), so an environment-agnostic stack gets
     # `max_azs` zones too, not CDK's fallback of two. Name them where zones must never move: a zone
     # that appears in or drops out of the region's list would otherwise shift subnets on an update.
+    # (`ec2.Vpc` still reads `Stack.availability_zones` to check the list: in a stack with a known
+    # account that is a context lookup, unless the stack overrides it as the Network stack does.)
     availability_zones: Sequence[str] = ()
     # The customer-managed key that encrypts the flow log group. None: the construct makes a
     # rotating key whose policy admits CloudWatch Logs for this stack's generated group names only.
