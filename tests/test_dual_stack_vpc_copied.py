@@ -13,7 +13,8 @@ from constructs_lib.network import DualStackVpc, DualStackVpcProps
 @pytest.fixture(scope="module")
 def copied() -> Template:
     """An environment-agnostic plain stack (CDK offers it two zones) with three AZs and its own key."""
-    stack = cdk.Stack(cdk.App(), "Copied")
+    # CDK's built-in CloudFormation validation is off for speed, as in the session fixtures.
+    stack = cdk.Stack(cdk.App(builtin_cloud_formation_validation=False), "Copied")
     key = kms.Key(stack, "OwnKey", enable_key_rotation=True)
     DualStackVpc(stack, "Vpc", props=DualStackVpcProps(max_azs=3, nat_gateways=1, flow_log_key=key))
     return Template.from_stack(stack)
