@@ -16,7 +16,7 @@ class GuardDutyFindingsConfig:
 
     minimum_severity: str = setting("HIGH", choices=tuple(SEVERITY_LEVELS))
     # Subscribed to the findings topic (AWS sends a confirmation mail first); none by default.
-    email: str | None = setting(None, pattern=EMAIL)
+    email: str | None = setting(None, pattern=EMAIL, example="you@example.com")
 
 
 @dataclass(frozen=True)

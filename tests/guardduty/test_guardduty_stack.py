@@ -68,7 +68,9 @@ def test_the_detector_is_deleted_before_the_endpoint_cleanup_runs(
     assert cleanup in template.to_json()["Resources"][detector]["DependsOn"]
 
 
-def test_the_cleanup_works_on_the_network_vpc_and_guardduty_service_names(template: Template) -> None:
+def test_the_cleanup_works_on_the_network_vpc_and_guardduty_service_names(
+    sandbox: Synthesized, template: Template
+) -> None:
     vpc = Capture()
     template.has_resource_properties(
         "Custom::GuardDutyAgentEndpointCleanup",
@@ -80,7 +82,8 @@ def test_the_cleanup_works_on_the_network_vpc_and_guardduty_service_names(templa
             ],
         },
     )
-    assert vpc.as_object()["StackName"] == "Network" and "Vpc" in vpc.as_object()["OutputName"]
+    network = sandbox.stacks["Network"].stack_name
+    assert vpc.as_object()["StackName"] == network and "Vpc" in vpc.as_object()["OutputName"]
 
 
 def test_the_cleanup_may_delete_only_what_guardduty_tagged(template: Template) -> None:
@@ -239,7 +242,10 @@ def test_production_leaves_the_organizations_detector_alone(production: Synthesi
             "guardduty.findings.minimum_severity must be one of 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL', "
             "got 'SEVERE'",
         ),
-        ({"findings": {"email": "not-an-address"}}, "guardduty.findings.email must match"),
+        (
+            {"findings": {"email": "not-an-address"}},
+            "guardduty.findings.email must look like 'you@example.com', got 'not-an-address'",
+        ),
         ({"features": {"s3_data_events": True}}, "guardduty.features.s3_data_events is not a known setting"),
         ({"manage_features": "yes"}, "guardduty.manage_features must be true or false, got 'yes'"),
     ],
