@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from constructs_lib.eks.karpenter import FIRST_BOTTLEROCKET_RELEASE, check_bottlerocket_release
+from stacks.config.eks_fargate import ContainerInsightsConfig, FargateConfig
 from stacks.config.loader import fail, setting
 
 # Kubernetes versions this project can build, newest last. A version must be supported by all of:
@@ -237,6 +238,8 @@ class EksConfig:
     gpu_nodes: GpuNodeGroupConfig = field(default_factory=GpuNodeGroupConfig)
     karpenter: KarpenterConfig = field(default_factory=KarpenterConfig)
     sample_app: SampleAppConfig = field(default_factory=SampleAppConfig)
+    fargate: FargateConfig = field(default_factory=FargateConfig)
+    container_insights: ContainerInsightsConfig = field(default_factory=ContainerInsightsConfig)
 
     def check(self, path: str) -> None:
         missing = [log for log in REQUIRED_CONTROL_PLANE_LOGS if log not in self.control_plane_logs]
