@@ -88,3 +88,19 @@ def test_log_groups_outlive_every_writer(fargate_sandbox: FargateView) -> None:
     assert pod_logs in view.depends_on(fargate.logging_manifest)
     assert pod_logs in view.depends_on(fargate.sample_manifest)
     assert performance in view.depends_on(fargate.collector_manifest)
+
+
+def test_stateful_resources_keep_their_logical_ids(fargate_production: FargateView) -> None:
+    fargate = fargate_production.fargate
+    assert {
+        "log_key": fargate_production.logical_id(fargate.log_key),
+        "pod_logs": fargate_production.logical_id(fargate.pod_log_group),
+        **{name: fargate_production.logical_id(group) for name, group in fargate.insights_log_groups.items()},
+    } == {
+        "log_key": "FargateLogKeyD1331EE6",
+        "pod_logs": "FargatePodLogs953DC7F9",
+        "performance": "FargateInsightsPerformanceCFE6F16A",
+        "application": "FargateInsightsApplicationF92C4476",
+        "dataplane": "FargateInsightsDataplaneFFED5799",
+        "host": "FargateInsightsHost219915BE",
+    }
