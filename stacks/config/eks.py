@@ -267,3 +267,6 @@ class EksConfig:
             fail(f"{path}.system_nodes.enabled", "must be true (Karpenter and CoreDNS run there)", False)
         if self.system_nodes.desired_size < 1:
             fail(f"{path}.system_nodes.desired_size", "must be at least 1 (Karpenter runs there)", 0)
+        if self.container_insights.ec2_nodes and not self.fargate.enabled:
+            # The add-on and the Container Insights log groups are part of the Fargate construct.
+            fail(f"{path}.container_insights.ec2_nodes", "needs eks.fargate.enabled: true", True)

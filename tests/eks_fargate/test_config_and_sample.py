@@ -53,6 +53,13 @@ def test_fails_with_one_line_on_a_bad_add_on_version() -> None:
         build(AppConfig, {"eks": {"container_insights": {"addon_version": "latest"}}})
 
 
+def test_fails_with_one_line_when_node_insights_lack_the_fargate_construct() -> None:
+    with pytest.raises(
+        ConfigError, match=r"^eks.container_insights.ec2_nodes needs eks.fargate.enabled: true, got true$"
+    ):
+        build(AppConfig, {"eks": {"fargate": {"enabled": False}, "container_insights": {"ec2_nodes": True}}})
+
+
 def test_labelled_selectors_are_fine_without_the_sample() -> None:
     config = build(
         AppConfig,
