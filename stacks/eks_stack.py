@@ -3,6 +3,8 @@
 Delete order (CloudFormation deletes dependants first), which is the teardown design:
 1. the sample workload: its Ingress goes while the Load Balancer Controller still runs, so the
    controller deletes the ALB and its target group; its pods leave before the nodes drain;
+   the Fargate sample, the ADOT collector and the `aws-logging` ConfigMap (the Fargate profiles go
+   only after every Kubernetes object, one after the other, then their log groups);
 2. Karpenter's NodePools (Karpenter drains and terminates their nodes), EC2NodeClass, charts,
    and its cleanup backstop; the Load Balancer Controller;
 3. CoreDNS, the system node group, the network add-ons, and the cluster;
