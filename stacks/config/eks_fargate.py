@@ -51,7 +51,7 @@ class FargateConfig:
     workload_selectors: tuple[FargateSelectorConfig, ...] = (FargateSelectorConfig(),)
     # A Deployment writing JSON log lines (one Fargate pod: 0.25 vCPU, 0.5 GB).
     sample_app: bool = True
-    # The ADOT collector for the Fargate pods' CPU and memory (one Fargate pod: 0.5 vCPU, 1 GB).
+    # The ADOT collector for the Fargate pods' CPU and memory (one Fargate pod: 0.25 vCPU, 1 GB).
     container_insights: bool = True
     # How long Fargate's Fluent Bit caches pod metadata (EKS's default when unset: 30 minutes).
     metadata_cache_ttl: str = setting("300s", pattern=r"[1-9][0-9]*(s|m|h)")

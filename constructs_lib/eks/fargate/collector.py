@@ -324,8 +324,8 @@ def collector_manifests(
                                     },
                                     {"name": "AWS_REGION", "value": region},
                                 ],
-                                # Fargate sizes the pod from its requests (0.25 vCPU, 0.5 GB is the
-                                # smallest size; these round up to 0.5 vCPU and 1 GB).
+                                # Fargate sizes the pod from its requests plus 256 MB for its own
+                                # components: 0.25 vCPU and 1 GB here.
                                 "resources": {
                                     "requests": {"cpu": "250m", "memory": "512Mi"},
                                     "limits": {"memory": "512Mi"},

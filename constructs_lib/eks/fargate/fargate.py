@@ -66,7 +66,7 @@ class EksFargateProps:
     workload_selectors: Sequence[FargateSelector] = (FargateSelector("fargate-apps"),)
     sample_workload: bool = True
     sample_image: str = sample.IMAGE
-    # Container Insights for Fargate pods (ADOT collector, one Fargate pod: about 0.5 vCPU, 1 GB).
+    # Container Insights for Fargate pods (ADOT collector, one Fargate pod: 0.25 vCPU, 1 GB).
     fargate_container_insights: bool = True
     collector_image: str = collector.IMAGE
     # Container Insights for the EC2 nodes: the amazon-cloudwatch-observability add-on (DaemonSets
