@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from constructs_lib.eks.karpenter import FIRST_BOTTLEROCKET_RELEASE, check_bottlerocket_release
+from stacks.config.eks_fargate import ContainerInsightsConfig, FargateConfig
 from stacks.config.loader import fail, setting
 
 # Kubernetes versions this project can build, newest last. A version must be supported by all of:
@@ -256,6 +257,8 @@ class EksConfig:
     gpu_nodes: GpuNodeGroupConfig = field(default_factory=GpuNodeGroupConfig)
     karpenter: KarpenterConfig = field(default_factory=KarpenterConfig)
     sample_app: SampleAppConfig = field(default_factory=SampleAppConfig)
+    fargate: FargateConfig = field(default_factory=FargateConfig)
+    container_insights: ContainerInsightsConfig = field(default_factory=ContainerInsightsConfig)
 
     def check(self, path: str) -> None:
         missing = [log for log in REQUIRED_CONTROL_PLANE_LOGS if log not in self.control_plane_logs]
@@ -283,3 +286,6 @@ class EksConfig:
             fail(f"{path}.system_nodes.enabled", "must be true (Karpenter and CoreDNS run there)", False)
         if self.system_nodes.desired_size < 1:
             fail(f"{path}.system_nodes.desired_size", "must be at least 1 (Karpenter runs there)", 0)
+        if self.container_insights.ec2_nodes and not self.fargate.enabled:
+            # The add-on and the Container Insights log groups are part of the Fargate construct.
+            fail(f"{path}.container_insights.ec2_nodes", "needs eks.fargate.enabled: true", True)
