@@ -10,6 +10,7 @@ import yaml
 
 from stacks.config.common import LOG_RETENTION_CHOICES, REGION_PATTERN, REMOVAL_POLICIES
 from stacks.config.ecs import EcsConfig
+from stacks.config.ecs_anywhere import EcsAnywhereConfig
 from stacks.config.eks import EksConfig
 from stacks.config.loader import ConfigError, build, setting
 from stacks.config.network import NetworkConfig
@@ -37,6 +38,7 @@ class AppConfig:
     registry: RegistryConfig = field(default_factory=RegistryConfig)
     ecs: EcsConfig = field(default_factory=EcsConfig)
     eks: EksConfig = field(default_factory=EksConfig)
+    ecs_anywhere: EcsAnywhereConfig = field(default_factory=EcsAnywhereConfig)
 
 
 def load_config(*, stage: str | None = None, path: str | None = None) -> AppConfig:
