@@ -91,7 +91,9 @@ def handle(event: Mapping[str, Any], context: Any) -> tuple[str, str]:
         old = event.get("OldResourceProperties", {})
         if all(str(props.get(key)) == str(old.get(key)) for key in ACTIVATION_PROPERTIES):
             return str(event["PhysicalResourceId"]), "activation unchanged"
-        previous = [*read_history(str(props["SecretArn"])), str(event["PhysicalResourceId"])]
+        previous = list(
+            dict.fromkeys([*read_history(str(props["SecretArn"])), str(event["PhysicalResourceId"])])
+        )
         activation_id = create_activation(event, previous=previous)
         return activation_id, f"replaced activation {event['PhysicalResourceId']} with {activation_id}"
     return str(event["PhysicalResourceId"]), on_delete(event, context)
