@@ -107,9 +107,13 @@ class ExternalCluster(Construct):
             execute_command_configuration=ecs.ExecuteCommandConfiguration(
                 kms_key=self.key,
                 logging=ecs.ExecuteCommandLogging.OVERRIDE,
+                # The group is encrypted with the key all the same. With this flag on, every
+                # service with ECS Exec would add a key policy statement admitting CloudWatch Logs
+                # for any log group of the account (aws-ecs BaseService.enableExecuteCommand); the
+                # statement above admits this stack's groups only.
                 log_configuration=ecs.ExecuteCommandLogConfiguration(
                     cloud_watch_log_group=self.exec_log_group,
-                    cloud_watch_encryption_enabled=True,
+                    cloud_watch_encryption_enabled=False,
                 ),
             ),
         )
