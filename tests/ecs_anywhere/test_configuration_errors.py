@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -11,6 +13,7 @@ import pytest
 import app as app_module
 from constructs_lib.ecs.anywhere import ExternalGpuTask, ExternalGpuTaskProps, SsmActivationProps
 from stacks.config import AppConfig, ConfigError, load_config
+from stacks.config.ecs_anywhere import EcsAnywhereConfig
 from stacks.config.loader import build
 from tests.helpers import only_network
 
@@ -85,3 +88,27 @@ def test_a_copied_gpu_task_construct_refuses_a_task_without_a_gpu() -> None:
     )
     with pytest.raises(ValueError, match=r"^gpu_count must be at least 1 for a GPU task, got 0$"):
         ExternalGpuTask(stack, "Gpu", props=props)
+
+
+def leaf_keys(cls: Any, prefix: str = "") -> set[str]:
+    keys: set[str] = set()
+    for item in dataclasses.fields(cls):
+        kind = item.default_factory if item.default_factory is not dataclasses.MISSING else None  # type: ignore[misc]
+        if kind is not None and dataclasses.is_dataclass(kind):
+            keys |= leaf_keys(kind, f"{prefix}{item.name}.")
+        else:
+            keys.add(f"{prefix}{item.name}")
+    return keys
+
+
+def test_the_readme_documents_every_ecs_anywhere_key_and_no_other() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("### `ecs_anywhere`", 1)[1].split("\n#", 1)[0]
+    documented: set[str] = set()
+    for row in table.splitlines():
+        if not row.startswith("| `"):
+            continue
+        names = re.findall(r"`([a-z_.]+)`", row.split("|")[1])
+        section = names[0].rpartition(".")[0]
+        documented |= {name if "." in name or not section else f"{section}.{name}" for name in names}
+    assert documented == leaf_keys(EcsAnywhereConfig)
