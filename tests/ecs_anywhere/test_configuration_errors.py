@@ -93,7 +93,7 @@ def test_a_copied_gpu_task_construct_refuses_a_task_without_a_gpu() -> None:
 def leaf_keys(cls: Any, prefix: str = "") -> set[str]:
     keys: set[str] = set()
     for item in dataclasses.fields(cls):
-        kind = item.default_factory if item.default_factory is not dataclasses.MISSING else None  # type: ignore[misc]
+        kind = item.default_factory if item.default_factory is not dataclasses.MISSING else None
         if kind is not None and dataclasses.is_dataclass(kind):
             keys |= leaf_keys(kind, f"{prefix}{item.name}.")
         else:

@@ -149,10 +149,13 @@ class SsmActivation(Construct):
             self,
             "Policy",
             roles=[self.role],
-            statements=self._statements(stack, instance_role, cluster, log_group),
+            statements=self._statements(
+                stack, instance_role, cluster, log_group, self.secret, encryption_key
+            ),
         )
+        # Read (the activation history, on Update and Delete) through CDK's grant; write by
+        # PutSecretValue only, not grant_write's UpdateSecret, which could change the secret's key.
         self.secret.grant_read(self.role)
-        self.secret.grant_write(self.role)
 
         self.resource = cdk.CustomResource(
             self,
@@ -179,7 +182,13 @@ class SsmActivation(Construct):
         self._acknowledge(stack, policy)
 
     def _statements(
-        self, stack: cdk.Stack, instance_role: iam.IRole, cluster: ecs.ICluster, log_group: logs.ILogGroup
+        self,
+        stack: cdk.Stack,
+        instance_role: iam.IRole,
+        cluster: ecs.ICluster,
+        log_group: logs.ILogGroup,
+        secret: secretsmanager.ISecret,
+        encryption_key: kms.IKey,
     ) -> list[iam.PolicyStatement]:
         return [
             iam.PolicyStatement(
@@ -216,6 +225,15 @@ class SsmActivation(Construct):
                 actions=["cloudformation:DescribeStacks"],
                 resources=[stack.stack_id],
             ),
+            iam.PolicyStatement(actions=["secretsmanager:PutSecretValue"], resources=[secret.secret_arn]),
+            # Secrets Manager asks the key for a data key for each new version, on the caller's behalf.
+            iam.PolicyStatement(
+                actions=["kms:GenerateDataKey"],
+                resources=[encryption_key.key_arn],
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"secretsmanager.{stack.region}.amazonaws.com"}
+                },
+            ),
         ]
 
     def _acknowledge(self, stack: cdk.Stack, policy: iam.Policy) -> None:
@@ -232,19 +250,6 @@ class SsmActivation(Construct):
                 f"AwsSolutions-IAM5[Resource::{log_streams}]": (
                     "The function writes to new log streams of its own log group only; stream names are "
                     "made by Lambda per execution environment."
-                ),
-            },
-        )
-        acknowledge(
-            self.role.node.find_child("DefaultPolicy"),
-            {
-                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": (
-                    "CDK's grant on the secret: Secrets Manager asks the stack key for a data key to "
-                    "encrypt each new secret version, and the grant is conditioned on Secrets Manager."
-                ),
-                "AwsSolutions-IAM5[Action::kms:ReEncrypt*]": (
-                    "CDK's grant on the secret: Secrets Manager re-encrypts versions under the stack key "
-                    "only, through the kms:ViaService condition CDK adds."
                 ),
             },
         )
