@@ -426,3 +426,10 @@ def test_the_response_is_retried_cut_to_the_limit_and_carries_the_default_physic
 def test_out_of_time_keeps_the_margin_for_the_answer() -> None:
     assert cfn_response.out_of_time(Context(remaining_ms=29_000))
     assert not cfn_response.out_of_time(Context(remaining_ms=31_000))
+
+
+def test_the_handler_checks_the_same_limits_as_the_construct() -> None:
+    from constructs_lib.ecs.anywhere import activation as construct_module
+
+    assert handler_module.MAX_EXPIRATION_DAYS == construct_module.MAX_EXPIRATION_DAYS
+    assert handler_module.MAX_REGISTRATION_LIMIT == construct_module.MAX_REGISTRATION_LIMIT

@@ -37,6 +37,8 @@ from .cfn_response import out_of_time, respond, stack_is_being_torn_down
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
 
+# SSM's limits, as in the construct module (`activation.py`), which this package, deployed alone,
+# cannot import; a test keeps the two equal.
 MAX_EXPIRATION_DAYS = 30
 MAX_REGISTRATION_LIMIT = 1000
 # An SSM activation id is a UUID; anything else as physical id means the Create never made one.
