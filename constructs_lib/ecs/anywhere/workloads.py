@@ -26,7 +26,9 @@ from .._nag import acknowledge_ecs_exec
 # Attributes the ECS agent puts on every container instance; `ecs.capability.gpu-driver-version`
 # only when GPU support is on (the install script's --enable-gpu sets ECS_ENABLE_GPU_SUPPORT) and
 # the NVIDIA driver answers (aws/amazon-ecs-agent, agent/app/agent_capability.go and
-# agent_capability_unix.go, appendNvidiaDriverVersionAttribute).
+# agent_capability_unix.go, appendNvidiaDriverVersionAttribute). `ecs.os-type` is a built-in
+# attribute; `exists` is an operator of the cluster query language:
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cluster-query-language.html
 LINUX_HOSTS = "attribute:ecs.os-type == linux"
 WINDOWS_HOSTS = "attribute:ecs.os-type == windows"
 GPU_HOSTS = "attribute:ecs.capability.gpu-driver-version exists"
