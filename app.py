@@ -37,6 +37,7 @@ from constructs_lib.network import DualStackVpcProps  # noqa: E402
 from constructs_lib.network.dual_stack_vpc import KARPENTER_DISCOVERY_TAG  # noqa: E402
 from stacks.config import AppConfig, ConfigError, load_config  # noqa: E402
 from stacks.config.common import LOG_RETENTION_DAYS, REMOVAL_POLICIES  # noqa: E402
+from stacks.ecs_anywhere_stack import EcsAnywhereStack  # noqa: E402
 from stacks.ecs_fargate_stack import EcsFargateStack  # noqa: E402
 from stacks.eks_stack import EksStack  # noqa: E402
 from stacks.guardduty_stack import GuardDutyStack  # noqa: E402
@@ -234,6 +235,27 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             discovery_tag=config.network.discovery_tag,
             removal_policy=removal_policy,
             log_retention=LOG_RETENTION_DAYS[config.log_retention_days],
+        )
+
+    # --- EcsAnywhere ---
+    if config.ecs_anywhere.enabled:
+        if config.ecs_anywhere.test_host.enabled and config.removal_policy == "retain":
+            # An EC2 instance posing as an on-premises machine is a sandbox experiment: a stage that
+            # retains its resources is one that carries real hosts.
+            raise ConfigError(
+                "ecs_anywhere.test_host.enabled must be false in a stage with removal_policy retain "
+                "(the test host is a sandbox experiment), got true"
+            )
+        stacks["EcsAnywhere"] = EcsAnywhereStack(
+            app,
+            "EcsAnywhere",
+            env=env,
+            description="ECS Anywhere: external instances by SSM activation; GPU, Windows, ECS Exec",
+            vpc=network.vpc,
+            config=config.ecs_anywhere,
+            log_retention_days=config.log_retention_days,
+            stack_name=stack_name(config, "EcsAnywhere"),
+            removal_policy=removal_policy,
         )
 
     # --- GuardDuty ---

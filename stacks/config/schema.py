@@ -10,6 +10,7 @@ import yaml
 
 from stacks.config.common import LOG_RETENTION_CHOICES, REGION_PATTERN, REMOVAL_POLICIES, check_tags
 from stacks.config.ecs import EcsConfig
+from stacks.config.ecs_anywhere import EcsAnywhereConfig
 from stacks.config.eks import EksConfig
 from stacks.config.guardduty import GuardDutyConfig
 from stacks.config.loader import ConfigError, build, fail, setting
@@ -38,6 +39,7 @@ class AppConfig:
     registry: RegistryConfig = field(default_factory=RegistryConfig)
     ecs: EcsConfig = field(default_factory=EcsConfig)
     eks: EksConfig = field(default_factory=EksConfig)
+    ecs_anywhere: EcsAnywhereConfig = field(default_factory=EcsAnywhereConfig)
     guardduty: GuardDutyConfig = field(default_factory=GuardDutyConfig)
 
     def check(self, path: str) -> None:
