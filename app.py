@@ -36,9 +36,12 @@ from constructs import Construct  # noqa: E402
 from constructs_lib.network import DualStackVpcProps  # noqa: E402
 from constructs_lib.network.dual_stack_vpc import KARPENTER_DISCOVERY_TAG  # noqa: E402
 from stacks.config import AppConfig, ConfigError, load_config  # noqa: E402
+from stacks.app_runner_stack import AppRunnerStack  # noqa: E402
 from stacks.config.common import LOG_RETENTION_DAYS, REMOVAL_POLICIES  # noqa: E402
+from stacks.data_stores_stack import DataStoresStack  # noqa: E402
 from stacks.ecs_fargate_stack import EcsFargateStack  # noqa: E402
 from stacks.eks_stack import EksStack  # noqa: E402
+from stacks.express_mode_stack import ExpressModeStack  # noqa: E402
 from stacks.network_stack import NetworkStack  # noqa: E402
 from stacks.provider_logs import own_provider_log_groups  # noqa: E402
 from stacks.registry_replica_stack import RegistryReplicaStack  # noqa: E402
@@ -166,6 +169,52 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             removal_policy=removal_policy,
             log_retention=LOG_RETENTION_DAYS[config.log_retention_days],
         )
+
+    # --- Web (DataStores, AppRunner, ExpressMode) ---
+    if config.web.enabled:
+        web = config.web
+        log_retention = LOG_RETENTION_DAYS[config.log_retention_days]
+        data_stores = DataStoresStack(
+            app,
+            "DataStores",
+            env=env,
+            description="Aurora Serverless v2 and ElastiCache Serverless in isolated subnets, and the web sample's image",
+            vpc=network.vpc,
+            config=web,
+            removal_policy=removal_policy,
+            deletion_protection=config.deletion_protection,
+            log_retention=log_retention,
+        )
+        stacks["DataStores"] = data_stores
+        front_end = {
+            "vpc": network.vpc,
+            "postgres": data_stores.postgres,
+            "valkey": data_stores.valkey,
+            "repository": data_stores.repository,
+            "image_tag": web.image_tag,
+        }
+        if web.app_runner.enabled:
+            # Synthesized for review; only accounts App Runner still serves can deploy it, so it
+            # is deployed only when named (`make deploy STACK=AppRunner`).
+            stacks["AppRunner"] = AppRunnerStack(
+                app,
+                "AppRunner",
+                env=env,
+                description="App Runner service with a VPC connector to the data stores (existing App Runner customers)",
+                config=web.app_runner,
+                **front_end,
+            )
+        if web.express_mode.enabled:
+            stacks["ExpressMode"] = ExpressModeStack(
+                app,
+                "ExpressMode",
+                env=env,
+                description="ECS Express Mode service over the data stores, in this VPC's subnets",
+                config=web.express_mode,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+                **front_end,
+            )
 
     for stack in stacks.values():
         for key, value in config.tags.items():

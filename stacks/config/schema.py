@@ -14,6 +14,7 @@ from stacks.config.eks import EksConfig
 from stacks.config.loader import ConfigError, build, setting
 from stacks.config.network import NetworkConfig
 from stacks.config.registry import RegistryConfig
+from stacks.config.web import WebConfig
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
@@ -37,6 +38,7 @@ class AppConfig:
     registry: RegistryConfig = field(default_factory=RegistryConfig)
     ecs: EcsConfig = field(default_factory=EcsConfig)
     eks: EksConfig = field(default_factory=EksConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
 
 def load_config(*, stage: str | None = None, path: str | None = None) -> AppConfig:
