@@ -35,8 +35,8 @@ from constructs import Construct  # noqa: E402
 
 from constructs_lib.network import DualStackVpcProps  # noqa: E402
 from constructs_lib.network.dual_stack_vpc import KARPENTER_DISCOVERY_TAG  # noqa: E402
-from stacks.config import AppConfig, ConfigError, load_config  # noqa: E402
 from stacks.app_runner_stack import AppRunnerStack  # noqa: E402
+from stacks.config import AppConfig, ConfigError, load_config  # noqa: E402
 from stacks.config.common import LOG_RETENTION_DAYS, REMOVAL_POLICIES  # noqa: E402
 from stacks.data_stores_stack import DataStoresStack  # noqa: E402
 from stacks.ecs_fargate_stack import EcsFargateStack  # noqa: E402
@@ -178,7 +178,7 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             app,
             "DataStores",
             env=env,
-            description="Aurora Serverless v2 and ElastiCache Serverless in isolated subnets, and the web sample's image",
+            description="Aurora Serverless v2 and Valkey serverless, private; the web sample's image",
             vpc=network.vpc,
             config=web,
             removal_policy=removal_policy,
@@ -186,13 +186,6 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             log_retention=log_retention,
         )
         stacks["DataStores"] = data_stores
-        front_end = {
-            "vpc": network.vpc,
-            "postgres": data_stores.postgres,
-            "valkey": data_stores.valkey,
-            "repository": data_stores.repository,
-            "image_tag": web.image_tag,
-        }
         if web.app_runner.enabled:
             # Synthesized for review; only accounts App Runner still serves can deploy it, so it
             # is deployed only when named (`make deploy STACK=AppRunner`).
@@ -200,9 +193,13 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
                 app,
                 "AppRunner",
                 env=env,
-                description="App Runner service with a VPC connector to the data stores (existing App Runner customers)",
+                description="App Runner with a VPC connector to the data stores (existing customers only)",
+                vpc=network.vpc,
+                postgres=data_stores.postgres,
+                valkey=data_stores.valkey,
+                repository=data_stores.repository,
+                image_tag=web.image_tag,
                 config=web.app_runner,
-                **front_end,
             )
         if web.express_mode.enabled:
             stacks["ExpressMode"] = ExpressModeStack(
@@ -210,10 +207,14 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
                 "ExpressMode",
                 env=env,
                 description="ECS Express Mode service over the data stores, in this VPC's subnets",
+                vpc=network.vpc,
+                postgres=data_stores.postgres,
+                valkey=data_stores.valkey,
+                repository=data_stores.repository,
+                image_tag=web.image_tag,
                 config=web.express_mode,
                 log_retention=log_retention,
                 removal_policy=removal_policy,
-                **front_end,
             )
 
     for stack in stacks.values():

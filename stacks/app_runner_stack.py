@@ -54,7 +54,10 @@ class AppRunnerStack(cdk.Stack):
                 min_instances=config.min_instances,
                 max_instances=config.max_instances,
                 max_concurrency=config.max_concurrency,
-                environment={VALKEY_VARIABLE: valkey.endpoint, VALKEY_READER_VARIABLE: valkey.reader_endpoint},
+                environment={
+                    VALKEY_VARIABLE: valkey.endpoint,
+                    VALKEY_READER_VARIABLE: valkey.reader_endpoint,
+                },
                 secrets={DATABASE_SECRET_VARIABLE: postgres.secret},
             ),
         )
@@ -62,7 +65,9 @@ class AppRunnerStack(cdk.Stack):
         postgres.admit(self, "PostgresIngress", peer=self.web.security_group, description="App Runner")
         valkey.admit(self, "ValkeyIngress", peer=self.web.security_group, description="App Runner")
 
-        cdk.CfnOutput(self, "ServiceUrl", value=self.web.url, description="The App Runner service (dual-stack)")
+        cdk.CfnOutput(
+            self, "ServiceUrl", value=self.web.url, description="The App Runner service (dual-stack)"
+        )
         cdk.CfnOutput(
             self,
             "DataUrl",

@@ -1,4 +1,4 @@
-"""DataStores stack: Aurora Serverless v2 and ElastiCache Serverless in isolated subnets, and the web sample's image.
+"""DataStores stack: Aurora Serverless v2 and Valkey serverless in isolated subnets; the web sample's image.
 
 Slide 28 of the talk, composed from `constructs_lib/data`. Both web front ends (the AppRunner and
 ExpressMode stacks) run the sample built here and reach these stores; this stack knows neither of
@@ -17,7 +17,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.data import ServerlessPostgres, ServerlessPostgresProps, ServerlessValkey, ServerlessValkeyProps
+from constructs_lib.data import (
+    ServerlessPostgres,
+    ServerlessPostgresProps,
+    ServerlessValkey,
+    ServerlessValkeyProps,
+)
 from constructs_lib.ecs import MultiArchImageBuild, MultiArchImageBuildProps
 from constructs_lib.web import SAMPLE_APP_DIR
 from stacks.config.web import WebConfig

@@ -61,7 +61,10 @@ class ExpressModeStack(cdk.Stack):
                 max_tasks=config.max_tasks,
                 scaling_metric=config.scaling_metric,
                 scaling_target=config.scaling_target,
-                environment={VALKEY_VARIABLE: valkey.endpoint, VALKEY_READER_VARIABLE: valkey.reader_endpoint},
+                environment={
+                    VALKEY_VARIABLE: valkey.endpoint,
+                    VALKEY_READER_VARIABLE: valkey.reader_endpoint,
+                },
                 secrets={DATABASE_SECRET_VARIABLE: postgres.secret},
                 log_retention=log_retention,
                 removal_policy=removal_policy,
@@ -71,5 +74,8 @@ class ExpressModeStack(cdk.Stack):
         valkey.admit(self, "ValkeyIngress", peer=self.web.security_group, description="ECS Express Mode")
 
         cdk.CfnOutput(
-            self, "Endpoint", value=self.web.endpoint, description="The Express service's endpoint (open it with https://)"
+            self,
+            "Endpoint",
+            value=self.web.endpoint,
+            description="The Express service's endpoint (open it with https://)",
         )

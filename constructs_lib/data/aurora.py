@@ -126,7 +126,9 @@ class ServerlessPostgres(Construct):
             enable_key_rotation=True,
             removal_policy=kept,
         )
-        identifier = props.cluster_identifier or _identifier(cdk.Names.unique_resource_name(self, max_length=50))
+        identifier = props.cluster_identifier or _identifier(
+            cdk.Names.unique_resource_name(self, max_length=50)
+        )
         if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", identifier) or len(identifier) > 63:
             raise ValueError(f"cluster_identifier must be a lowercase DB identifier, got {identifier!r}")
 
@@ -149,7 +151,9 @@ class ServerlessPostgres(Construct):
         self.cluster = rds.DatabaseCluster(
             self,
             "Resource",
-            engine=rds.DatabaseClusterEngine.aurora_postgres(version=AURORA_POSTGRES_VERSIONS[props.engine_version]),
+            engine=rds.DatabaseClusterEngine.aurora_postgres(
+                version=AURORA_POSTGRES_VERSIONS[props.engine_version]
+            ),
             cluster_identifier=identifier,
             writer=rds.ClusterInstance.serverless_v2("Writer", auto_minor_version_upgrade=True),
             serverless_v2_min_capacity=props.min_capacity,
@@ -169,15 +173,22 @@ class ServerlessPostgres(Construct):
             port=POSTGRES_PORT,
             removal_policy=props.removal_policy,
             deletion_protection=props.deletion_protection,
-            backup=rds.BackupProps(retention=cdk.Duration.days(1 if kept == cdk.RemovalPolicy.DESTROY else 7)),
+            backup=rds.BackupProps(
+                retention=cdk.Duration.days(1 if kept == cdk.RemovalPolicy.DESTROY else 7)
+            ),
         )
         self.cluster.node.add_dependency(self.log_group)
         assert self.cluster.secret is not None  # generated credentials always make one
         self.secret = self.cluster.secret
-        self.secret.apply_removal_policy(kept)
+        # The generated secret itself (`secret` is its attachment to the cluster).
+        generated = self.cluster.node.find_child("Secret")
+        assert isinstance(generated, rds.DatabaseSecret)
+        generated.apply_removal_policy(kept)
         self._acknowledge(props)
 
-    def admit(self, scope: Construct, construct_id: str, *, peer: ec2.ISecurityGroup, description: str) -> None:
+    def admit(
+        self, scope: Construct, construct_id: str, *, peer: ec2.ISecurityGroup, description: str
+    ) -> None:
         """Let `peer` connect on the PostgreSQL port, with the rule created in `scope`.
 
         Give the front end's own stack as `scope`: the rule then lives and dies with the front

@@ -82,7 +82,9 @@ class ServerlessValkey(Construct):
                 f"got {props.major_engine_version!r}"
             )
         if not 0 <= props.snapshot_retention_days <= 35:
-            raise ValueError(f"snapshot_retention_days must be between 0 and 35, got {props.snapshot_retention_days}")
+            raise ValueError(
+                f"snapshot_retention_days must be between 0 and 35, got {props.snapshot_retention_days}"
+            )
         name = props.cache_name or _cache_name(cdk.Names.unique_resource_name(self, max_length=40))
         if not re.fullmatch(r"[a-z][a-z0-9-]{0,39}", name):
             raise ValueError(f"cache_name must be 1 to 40 lowercase letters, digits or '-', got {name!r}")
@@ -129,9 +131,13 @@ class ServerlessValkey(Construct):
         )
         self.cache.apply_removal_policy(props.removal_policy)
         self.endpoint = f"{self.cache.attr_endpoint_address}:{self.cache.attr_endpoint_port}"
-        self.reader_endpoint = f"{self.cache.attr_reader_endpoint_address}:{self.cache.attr_reader_endpoint_port}"
+        self.reader_endpoint = (
+            f"{self.cache.attr_reader_endpoint_address}:{self.cache.attr_reader_endpoint_port}"
+        )
 
-    def admit(self, scope: Construct, construct_id: str, *, peer: ec2.ISecurityGroup, description: str) -> None:
+    def admit(
+        self, scope: Construct, construct_id: str, *, peer: ec2.ISecurityGroup, description: str
+    ) -> None:
         """Let `peer` reach the primary (6379) and reader (6380) endpoints; rules created in `scope`.
 
         Give the front end's own stack as `scope` (see `ServerlessPostgres.admit`).

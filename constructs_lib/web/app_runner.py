@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import aws_cdk as cdk
 from aws_cdk import aws_apprunner as apprunner
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
@@ -48,7 +47,8 @@ def check_size(cpu: str, memory: str, *, prefix: str = "") -> None:
         raise ValueError(f"{prefix}cpu must be one of {', '.join(APP_RUNNER_SIZES)}, got {cpu!r}")
     if memory not in APP_RUNNER_SIZES[cpu]:
         raise ValueError(
-            f"{prefix}memory must be one of {', '.join(APP_RUNNER_SIZES[cpu])} with cpu {cpu!r}, got {memory!r}"
+            f"{prefix}memory must be one of {', '.join(APP_RUNNER_SIZES[cpu])} with cpu {cpu!r}, "
+            f"got {memory!r}"
         )
 
 
@@ -59,7 +59,8 @@ def check_scaling(min_instances: int, max_instances: int, max_concurrency: int, 
         raise ValueError(f"{prefix}min_instances must be between {low} and {high}, got {min_instances}")
     if not min_instances <= max_instances <= high:
         raise ValueError(
-            f"{prefix}max_instances must be between min_instances ({min_instances}) and {high}, got {max_instances}"
+            f"{prefix}max_instances must be between min_instances ({min_instances}) and {high}, "
+            f"got {max_instances}"
         )
     low, high = CONCURRENCY
     if not low <= max_concurrency <= high:
@@ -93,7 +94,7 @@ class AppRunnerWebServiceProps:
 
 
 class AppRunnerWebService(Construct):
-    """App Runner service with a VPC connector, auto scaling, X-Ray tracing and secrets from the instance role.
+    """An App Runner service with a VPC connector, auto scaling, X-Ray tracing and secrets from its role.
 
     - Image from a private ECR repository, pulled with an access role trusted by
       `build.apprunner.amazonaws.com` (CDK's pull grant on that one repository).
@@ -165,7 +166,9 @@ class AppRunnerWebService(Construct):
         observability = apprunner.CfnObservabilityConfiguration(
             self,
             "Observability",
-            trace_configuration=apprunner.CfnObservabilityConfiguration.TraceConfigurationProperty(vendor="AWSXRAY"),
+            trace_configuration=apprunner.CfnObservabilityConfiguration.TraceConfigurationProperty(
+                vendor="AWSXRAY"
+            ),
         )
 
         self.service = apprunner.CfnService(
@@ -201,7 +204,9 @@ class AppRunnerWebService(Construct):
                 egress_configuration=apprunner.CfnService.EgressConfigurationProperty(
                     egress_type="VPC", vpc_connector_arn=self.connector.attr_vpc_connector_arn
                 ),
-                ingress_configuration=apprunner.CfnService.IngressConfigurationProperty(is_publicly_accessible=True),
+                ingress_configuration=apprunner.CfnService.IngressConfigurationProperty(
+                    is_publicly_accessible=True
+                ),
                 ip_address_type="DUAL_STACK" if props.dual_stack else "IPV4",
             ),
             health_check_configuration=apprunner.CfnService.HealthCheckConfigurationProperty(

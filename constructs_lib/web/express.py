@@ -63,7 +63,8 @@ def check_task(cpu: int, memory_mib: int, min_tasks: int, max_tasks: int, *, pre
     allowed = FARGATE_SIZES[cpu]
     if memory_mib not in allowed:
         raise ValueError(
-            f"{prefix}memory_mib must be one of {', '.join(map(str, allowed))} with cpu {cpu}, got {memory_mib}"
+            f"{prefix}memory_mib must be one of {', '.join(map(str, allowed))} with cpu {cpu}, "
+            f"got {memory_mib}"
         )
     # No documented scale to zero: 1 is the API's default and the smallest value it documents.
     if min_tasks < 1:
@@ -119,7 +120,9 @@ class ExpressWebService(Construct):
         super().__init__(scope, construct_id)
         check_task(props.cpu, props.memory_mib, props.min_tasks, props.max_tasks)
         if props.scaling_metric not in SCALING_METRICS:
-            raise ValueError(f"scaling_metric must be one of {', '.join(SCALING_METRICS)}, got {props.scaling_metric!r}")
+            raise ValueError(
+                f"scaling_metric must be one of {', '.join(SCALING_METRICS)}, got {props.scaling_metric!r}"
+            )
 
         key = kms.Key(
             self,
@@ -129,7 +132,11 @@ class ExpressWebService(Construct):
             removal_policy=props.removal_policy,
         )
         self.log_group = logs.LogGroup(
-            self, "Logs", encryption_key=key, retention=props.log_retention, removal_policy=props.removal_policy
+            self,
+            "Logs",
+            encryption_key=key,
+            retention=props.log_retention,
+            removal_policy=props.removal_policy,
         )
         self.cluster = ecs.CfnCluster(self, "Cluster")
         acknowledge(
@@ -153,14 +160,15 @@ class ExpressWebService(Construct):
             "InfrastructureRole",
             assumed_by=iam.ServicePrincipal("ecs.amazonaws.com"),
             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(INFRASTRUCTURE_POLICY)],
-            description="Lets ECS create and delete the Express service's load balancer, certificate and scaling",
+            description="Lets ECS manage the Express service's load balancer, certificate and scaling",
         )
         acknowledge(
             self.infrastructure_role,
             {
-                f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{INFRASTRUCTURE_POLICY}]": "AWS's "
-                "managed policy made for the Express Mode infrastructure role; AWS keeps it in step with "
-                "what Express Mode creates (load balancers, certificates, scaling, alarms).",
+                f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{INFRASTRUCTURE_POLICY}]": (
+                    "AWS's managed policy made for the Express Mode infrastructure role; AWS keeps it in "
+                    "step with what Express Mode creates (load balancers, certificates, scaling, alarms)."
+                ),
             },
         )
         self.execution_role = iam.Role(
@@ -236,6 +244,7 @@ class ExpressWebService(Construct):
                 "AwsSolutions-IAM5[Resource::*]": "ecr:GetAuthorizationToken has no resource-level "
                 "permissions; the pull actions themselves are granted on the one repository.",
                 f"AwsSolutions-IAM5[Resource::<{log_streams['Fn::GetAtt'][0]}.Arn>]": "CDK's write grant "
-                "on the service's own log group (its ARN ends in :* to cover the streams ECS names per task).",
+                "on the service's own log group (its ARN ends in :* to cover the streams ECS names per "
+                "task).",
             },
         )

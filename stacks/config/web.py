@@ -14,7 +14,14 @@ from constructs_lib.data import (
     check_capacity,
     check_usage_limits,
 )
-from constructs_lib.web import APP_RUNNER_SIZES, FARGATE_SIZES, SCALING_METRICS, check_scaling, check_size, check_task
+from constructs_lib.web import (
+    APP_RUNNER_SIZES,
+    FARGATE_SIZES,
+    SCALING_METRICS,
+    check_scaling,
+    check_size,
+    check_task,
+)
 from stacks.config.loader import ConfigError, setting
 
 IMAGE_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}"
@@ -63,14 +70,18 @@ class AppRunnerConfig:
     # true: the stack is synthesized (and listed by `cdk list`); it is deployed only when named.
     enabled: bool = True
     cpu: str = setting("0.25 vCPU", choices=tuple(APP_RUNNER_SIZES))
-    memory: str = setting("0.5 GB", choices=tuple(dict.fromkeys(m for ms in APP_RUNNER_SIZES.values() for m in ms)))
+    memory: str = setting(
+        "0.5 GB", choices=tuple(dict.fromkeys(m for ms in APP_RUNNER_SIZES.values() for m in ms))
+    )
     min_instances: int = setting(1, minimum=1, maximum=25)
     max_instances: int = setting(2, minimum=1, maximum=25)
     max_concurrency: int = setting(100, minimum=1, maximum=200)
 
     def check(self, path: str) -> None:
         _construct_check(check_size, self.cpu, self.memory, path=path)
-        _construct_check(check_scaling, self.min_instances, self.max_instances, self.max_concurrency, path=path)
+        _construct_check(
+            check_scaling, self.min_instances, self.max_instances, self.max_concurrency, path=path
+        )
 
 
 @dataclass(frozen=True)
