@@ -236,15 +236,10 @@ class ExpressWebService(Construct):
         self.service.node.add_dependency(self.execution_role, self.infrastructure_role, self.log_group)
         self.endpoint = self.service.attr_endpoint
 
-        stack = cdk.Stack.of(self)
-        log_streams = stack.resolve(self.log_group.log_group_arn)
         acknowledge(
             self.execution_role.node.find_child("DefaultPolicy"),
             {
                 "AwsSolutions-IAM5[Resource::*]": "ecr:GetAuthorizationToken has no resource-level "
                 "permissions; the pull actions themselves are granted on the one repository.",
-                f"AwsSolutions-IAM5[Resource::<{log_streams['Fn::GetAtt'][0]}.Arn>]": "CDK's write grant "
-                "on the service's own log group (its ARN ends in :* to cover the streams ECS names per "
-                "task).",
             },
         )
