@@ -200,6 +200,8 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
                 repository=data_stores.repository,
                 image_tag=web.image_tag,
                 config=web.app_runner,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
             )
         if web.express_mode.enabled:
             stacks["ExpressMode"] = ExpressModeStack(

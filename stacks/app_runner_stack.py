@@ -12,6 +12,7 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from constructs_lib.data import ServerlessPostgres, ServerlessValkey
@@ -37,6 +38,8 @@ class AppRunnerStack(cdk.Stack):
         repository: ecr.IRepository,
         image_tag: str,
         config: AppRunnerConfig,
+        log_retention: logs.RetentionDays,
+        removal_policy: cdk.RemovalPolicy,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -59,6 +62,8 @@ class AppRunnerStack(cdk.Stack):
                     VALKEY_READER_VARIABLE: valkey.reader_endpoint,
                 },
                 secrets={DATABASE_SECRET_VARIABLE: postgres.secret},
+                log_retention=log_retention,
+                removal_policy=removal_policy,
             ),
         )
         # Rules owned here: destroying this stack removes them, and the data stores never wait on it.

@@ -10,18 +10,22 @@ construct wires the L1s with CDK's grants.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import aws_cdk as cdk
 from aws_cdk import aws_apprunner as apprunner
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from ._grants import grant_secret_read, image_uri
 from ._nag import acknowledge
+from .app_runner_logs import AppRunnerLogCleanup
 
 # The instance sizes App Runner offers, CPU to the memory sizes allowed with it
 # (https://docs.aws.amazon.com/apprunner/latest/api/API_InstanceConfiguration.html gives the
@@ -91,6 +95,12 @@ class AppRunnerWebServiceProps:
     secrets: Mapping[str, secretsmanager.ISecret] = field(default_factory=dict)
     # Public endpoint on IPv4 and IPv6 (App Runner offers dual-stack for public endpoints only).
     dual_stack: bool = True
+    # None: a name made from the construct path. Fixed at synth: App Runner names its log groups
+    # after it, which is how the stack finds and deletes them.
+    service_name: str | None = None
+    # The teardown helper's own log group.
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
+    removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY
 
 
 class AppRunnerWebService(Construct):
@@ -104,10 +114,11 @@ class AppRunnerWebService(Construct):
     - Ingress: a public endpoint (dual-stack by default); automatic deployments are off.
 
     App Runner writes its own log groups (`/aws/apprunner/<service>/<id>/application` and
-    `/service`) with no retention; they are not CloudFormation resources and stay after a
-    destroy (see the README for the command that removes them).
+    `/service`) with no retention, outside CloudFormation; `log_cleanup` deletes them after the
+    service when the stack is deleted or rolled back.
 
-    Attributes: `service`, `url`, `security_group`, `connector`, `access_role`, `instance_role`.
+    Attributes: `service`, `service_name`, `url`, `security_group`, `connector`, `access_role`,
+    `instance_role`, `log_cleanup`.
     """
 
     def __init__(
@@ -123,6 +134,11 @@ class AppRunnerWebService(Construct):
         check_size(props.cpu, props.memory)
         check_scaling(props.min_instances, props.max_instances, props.max_concurrency)
 
+        self.service_name = props.service_name or cdk.Names.unique_resource_name(self, max_length=40)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{3,39}", self.service_name):
+            raise ValueError(
+                f"service_name must be 4 to 40 letters, digits, '-' or '_', got {self.service_name!r}"
+            )
         self.security_group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
@@ -174,6 +190,7 @@ class AppRunnerWebService(Construct):
         self.service = apprunner.CfnService(
             self,
             "Resource",
+            service_name=self.service_name,
             source_configuration=apprunner.CfnService.SourceConfigurationProperty(
                 authentication_configuration=apprunner.CfnService.AuthenticationConfigurationProperty(
                     access_role_arn=self.access_role.role_arn
@@ -225,6 +242,15 @@ class AppRunnerWebService(Construct):
         )
         # The pull and secret grants must be in place before App Runner first pulls and starts.
         self.service.node.add_dependency(self.access_role, self.instance_role)
+        # Created before the service and deleted after it: the groups go once nothing writes them.
+        self.log_cleanup = AppRunnerLogCleanup(
+            self,
+            "LogCleanup",
+            service_name=self.service_name,
+            log_retention=props.log_retention,
+            removal_policy=props.removal_policy,
+        )
+        self.service.node.add_dependency(self.log_cleanup)
         self.url = f"https://{self.service.attr_service_url}"
 
         acknowledge(
