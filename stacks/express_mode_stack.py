@@ -49,6 +49,8 @@ class ExpressModeStack(cdk.Stack):
             "Web",
             vpc=vpc,
             # Public subnets: Express Mode makes an internet-facing load balancer; private: internal.
+            # In public subnets the tasks need public IPv4 addresses to pull the image, which Express
+            # Mode gives them as it does in a default VPC (whose subnets have no NAT gateway).
             vpc_subnets=ec2.SubnetSelection(subnet_type=SUBNETS[config.access]),
             props=ExpressWebServiceProps(
                 repository=repository,

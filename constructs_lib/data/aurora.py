@@ -17,6 +17,7 @@ from aws_cdk import aws_rds as rds
 from constructs import Construct
 
 from ._nag import acknowledge
+from ._names import physical_name
 
 # Aurora PostgreSQL releases this construct offers (aws-cdk-lib 2.275 knows them all).
 AURORA_POSTGRES_VERSIONS: dict[str, rds.AuroraPostgresEngineVersion] = {
@@ -126,9 +127,7 @@ class ServerlessPostgres(Construct):
             enable_key_rotation=True,
             removal_policy=kept,
         )
-        identifier = props.cluster_identifier or _identifier(
-            cdk.Names.unique_resource_name(self, max_length=50)
-        )
+        identifier = props.cluster_identifier or _identifier(physical_name(self, max_length=50))
         if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", identifier) or len(identifier) > 63:
             raise ValueError(f"cluster_identifier must be a lowercase DB identifier, got {identifier!r}")
 

@@ -15,6 +15,8 @@ from aws_cdk import aws_elasticache as elasticache
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from ._names import physical_name
+
 # Usage limits ElastiCache Serverless accepts: 1 to 5,000 GB of data, 1,000 to 15,000,000 ECPU/s
 # (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Scaling.html, and the bounds aws-cdk's
 # elasticache-alpha `CacheUsageLimitsProperty` documents).
@@ -85,7 +87,7 @@ class ServerlessValkey(Construct):
             raise ValueError(
                 f"snapshot_retention_days must be between 0 and 35, got {props.snapshot_retention_days}"
             )
-        name = props.cache_name or _cache_name(cdk.Names.unique_resource_name(self, max_length=40))
+        name = props.cache_name or _cache_name(physical_name(self, max_length=40))
         if not re.fullmatch(r"[a-z][a-z0-9-]{0,39}", name):
             raise ValueError(f"cache_name must be 1 to 40 lowercase letters, digits or '-', got {name!r}")
 

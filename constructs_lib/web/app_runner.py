@@ -25,6 +25,7 @@ from constructs import Construct
 
 from ._grants import grant_secret_read, image_uri
 from ._nag import acknowledge
+from ._names import physical_name
 from .app_runner_logs import AppRunnerLogCleanup
 
 # The instance sizes App Runner offers, CPU to the memory sizes allowed with it
@@ -134,7 +135,7 @@ class AppRunnerWebService(Construct):
         check_size(props.cpu, props.memory)
         check_scaling(props.min_instances, props.max_instances, props.max_concurrency)
 
-        self.service_name = props.service_name or cdk.Names.unique_resource_name(self, max_length=40)
+        self.service_name = props.service_name or physical_name(self, max_length=40)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{3,39}", self.service_name):
             raise ValueError(
                 f"service_name must be 4 to 40 letters, digits, '-' or '_', got {self.service_name!r}"
