@@ -17,7 +17,13 @@ from constructs import Construct
 
 from constructs_lib.data import ServerlessPostgres, ServerlessValkey
 from constructs_lib.web import AppRunnerWebService, AppRunnerWebServiceProps
-from constructs_lib.web.sample import DATABASE_SECRET_VARIABLE, PORT, VALKEY_READER_VARIABLE, VALKEY_VARIABLE
+from constructs_lib.web.sample import (
+    DATABASE_NAME_VARIABLE,
+    DATABASE_SECRET_VARIABLE,
+    PORT,
+    VALKEY_READER_VARIABLE,
+    VALKEY_VARIABLE,
+)
 from stacks.config.web import AppRunnerConfig
 
 
@@ -58,6 +64,7 @@ class AppRunnerStack(cdk.Stack):
                 max_instances=config.max_instances,
                 max_concurrency=config.max_concurrency,
                 environment={
+                    DATABASE_NAME_VARIABLE: postgres.database_name,
                     VALKEY_VARIABLE: valkey.endpoint,
                     VALKEY_READER_VARIABLE: valkey.reader_endpoint,
                 },

@@ -16,7 +16,13 @@ from constructs import Construct
 
 from constructs_lib.data import ServerlessPostgres, ServerlessValkey
 from constructs_lib.web import ExpressWebService, ExpressWebServiceProps
-from constructs_lib.web.sample import DATABASE_SECRET_VARIABLE, PORT, VALKEY_READER_VARIABLE, VALKEY_VARIABLE
+from constructs_lib.web.sample import (
+    DATABASE_NAME_VARIABLE,
+    DATABASE_SECRET_VARIABLE,
+    PORT,
+    VALKEY_READER_VARIABLE,
+    VALKEY_VARIABLE,
+)
 from stacks.config.web import ExpressModeConfig
 
 SUBNETS = {"public": ec2.SubnetType.PUBLIC, "private": ec2.SubnetType.PRIVATE_WITH_EGRESS}
@@ -64,6 +70,7 @@ class ExpressModeStack(cdk.Stack):
                 scaling_metric=config.scaling_metric,
                 scaling_target=config.scaling_target,
                 environment={
+                    DATABASE_NAME_VARIABLE: postgres.database_name,
                     VALKEY_VARIABLE: valkey.endpoint,
                     VALKEY_READER_VARIABLE: valkey.reader_endpoint,
                 },

@@ -100,7 +100,8 @@ class ServerlessPostgres(Construct):
       the retention, encrypted) before the cluster: RDS would otherwise create it itself,
       with no retention, outside the stack.
 
-    Attributes: `cluster`, `secret`, `security_group`, `log_group`, `key`, `port`.
+    Attributes: `cluster`, `secret` (username, password, host, port; not the database name),
+    `database_name`, `security_group`, `log_group`, `key`, `port`.
     """
 
     def __init__(
@@ -119,6 +120,7 @@ class ServerlessPostgres(Construct):
         keeps = props.removal_policy in (cdk.RemovalPolicy.SNAPSHOT, cdk.RemovalPolicy.RETAIN)
         kept = cdk.RemovalPolicy.RETAIN if keeps else cdk.RemovalPolicy.DESTROY
         self.port = POSTGRES_PORT
+        self.database_name = props.database_name
 
         self.key = props.encryption_key or kms.Key(
             self,

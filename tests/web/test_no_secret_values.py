@@ -105,7 +105,7 @@ def test_no_plain_environment_variable_of_a_front_end_holds_a_secret(stage: Synt
             assert not SECRETISH_NAME.search(name), f"{stack_id}/{logical_id}: {name}"
             assert reference not in flatten(value), f"{stack_id}/{logical_id}: {name} names the secret"
             assert not DYNAMIC_REFERENCE.search(flatten(value)), f"{stack_id}/{logical_id}: {name}"
-    assert seen == 4  # the Valkey endpoints, twice
+    assert seen == 6  # the database name and the two Valkey endpoints, for each front end
 
 
 def test_the_scan_sees_a_password_written_into_a_template() -> None:

@@ -7,7 +7,13 @@ import re
 from constructs_lib.web import SAMPLE_APP_DIR
 from constructs_lib.web.app_runner import AppRunnerWebServiceProps
 from constructs_lib.web.express import ExpressWebServiceProps
-from constructs_lib.web.sample import DATABASE_SECRET_VARIABLE, PORT, VALKEY_READER_VARIABLE, VALKEY_VARIABLE
+from constructs_lib.web.sample import (
+    DATABASE_NAME_VARIABLE,
+    DATABASE_SECRET_VARIABLE,
+    PORT,
+    VALKEY_READER_VARIABLE,
+    VALKEY_VARIABLE,
+)
 
 SOURCES = [*sorted(path.name for path in SAMPLE_APP_DIR.glob("*.go")), "go.mod"]
 
@@ -18,7 +24,7 @@ def go_source() -> str:
 
 def test_the_program_reads_the_variables_the_stacks_set() -> None:
     read = set(re.findall(r'os\.Getenv\("([A-Z_]+)"\)', go_source()))
-    assert {DATABASE_SECRET_VARIABLE, VALKEY_VARIABLE, VALKEY_READER_VARIABLE} <= read
+    assert {DATABASE_SECRET_VARIABLE, DATABASE_NAME_VARIABLE, VALKEY_VARIABLE, VALKEY_READER_VARIABLE} <= read
 
 
 def test_health_checks_hit_a_path_that_never_touches_the_data_stores() -> None:

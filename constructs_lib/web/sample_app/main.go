@@ -56,7 +56,7 @@ func main() {
 		reply(w, map[string]any{
 			"arch":          runtime.GOARCH,
 			"hostname":      host,
-			"postgres":      checkPostgres(ctx, os.Getenv("DB_SECRET")),
+			"postgres":      checkPostgres(ctx, os.Getenv("DB_SECRET"), os.Getenv("DB_NAME")),
 			"valkey":        timed(primary, func() (string, error) { return valkeyVisit(primary) }),
 			"valkey_reader": timed(reader, func() (string, error) { return valkeyCommand(reader, "PING") }),
 		})
@@ -69,13 +69,16 @@ func main() {
 	log.Fatal(http.ListenAndServe(":"+port, nil))
 }
 
-func checkPostgres(ctx context.Context, raw string) check {
+func checkPostgres(ctx context.Context, raw string, database string) check {
 	var secret databaseSecret
 	if raw == "" {
 		return check{Error: "DB_SECRET is not set"}
 	}
 	if err := json.Unmarshal([]byte(raw), &secret); err != nil {
 		return check{Error: "DB_SECRET is not the JSON of the database secret"}
+	}
+	if secret.DBName == "" {
+		secret.DBName = database
 	}
 	endpoint := fmt.Sprintf("%s:%d", secret.Host, secret.Port)
 	return redact(timed(endpoint, func() (string, error) {
