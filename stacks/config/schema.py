@@ -16,6 +16,7 @@ from stacks.config.guardduty import GuardDutyConfig
 from stacks.config.loader import ConfigError, build, fail, setting
 from stacks.config.network import NetworkConfig
 from stacks.config.registry import RegistryConfig
+from stacks.config.web import WebConfig
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
@@ -41,6 +42,7 @@ class AppConfig:
     eks: EksConfig = field(default_factory=EksConfig)
     ecs_anywhere: EcsAnywhereConfig = field(default_factory=EcsAnywhereConfig)
     guardduty: GuardDutyConfig = field(default_factory=GuardDutyConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
     def check(self, path: str) -> None:
         if self.deletion_protection and self.removal_policy == "destroy":
