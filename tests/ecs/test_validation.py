@@ -58,7 +58,9 @@ def windows(scope: tuple[cdk.Stack, ec2.Vpc, ecs.Cluster], **changes: Any) -> Wi
 
 def graviton(scope: tuple[cdk.Stack, ec2.Vpc, ecs.Cluster], **changes: Any) -> GravitonWebService:
     stack, vpc, cluster = scope
-    props = dataclasses.replace(GravitonWebServiceProps(image=IMAGE), **changes)
+    props = dataclasses.replace(
+        GravitonWebServiceProps(image=IMAGE, user="101", allow_plain_http=True), **changes
+    )
     return GravitonWebService(stack, f"Graviton{next(_ids)}", cluster=cluster, vpc=vpc, props=props)
 
 
