@@ -83,10 +83,12 @@ class RegistryStack(cdk.Stack):
             self,
             "PullThroughCache",
             upstreams=ptc.upstreams,
-            # Secrets are referenced by name, never created here: their values stay out of templates.
+            # Secrets are referenced by ARN, never created here: their values stay out of templates.
             credentials={
-                upstream: _existing_secret(self, f"{_pascal(upstream)}Credentials", name_or_arn)
-                for upstream, name_or_arn in ptc.credentials.items()
+                upstream: secretsmanager.Secret.from_secret_complete_arn(
+                    self, f"{_pascal(upstream)}Credentials", secret_arn
+                )
+                for upstream, secret_arn in ptc.credentials.items()
             },
         )
 
@@ -186,10 +188,3 @@ class RegistryStack(cdk.Stack):
 
 def _pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("-"))
-
-
-def _existing_secret(scope: Construct, construct_id: str, name_or_arn: str) -> secretsmanager.ISecret:
-    """An existing secret by full ARN, or by name (then its ARN is partial: no random suffix)."""
-    if name_or_arn.startswith("arn:"):
-        return secretsmanager.Secret.from_secret_complete_arn(scope, construct_id, name_or_arn)
-    return secretsmanager.Secret.from_secret_name_v2(scope, construct_id, name_or_arn)

@@ -13,13 +13,16 @@ from cfnlint.api import ManualArgs, lint_file
 
 from tests.registry.conftest import CDK_CONTEXT, make_registry
 
+# Complete ARNs of existing secrets (Secrets Manager appends six random characters to a name).
+SECRETS = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:ecr-pullthroughcache/"
+
 FULL = {
     "findings": {"email": "security@example.com"},
     "pull_through_cache": {
         "upstreams": ["ecr-public", "quay", "k8s", "docker-hub", "github-container-registry"],
         "credentials": {
-            "docker-hub": "ecr-pullthroughcache/docker-hub",
-            "github-container-registry": "ecr-pullthroughcache/ghcr",
+            "docker-hub": f"{SECRETS}docker-hub-AbC123",
+            "github-container-registry": f"{SECRETS}ghcr-AbC123",
         },
     },
 }
