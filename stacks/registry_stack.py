@@ -156,16 +156,18 @@ class RegistryStack(cdk.Stack):
             # Cached and replicated repositories are not CloudFormation resources: delete them
             # with the stack, or they outlive the key they are encrypted with.
             targets = [
-                CleanupTarget(prefix, encryption_key=self.key)
+                CleanupTarget(f"{prefix}/", encryption_key=self.key)
                 for prefix in self.pull_through_cache.prefixes.values()
             ]
             if self.replication is not None:
-                # The replicas are encrypted with the RegistryReplica stack's key; this stack
-                # depends on that one, so `cdk destroy` deletes them here before that key goes.
-                # That key is in another region: no reference, the grant is scoped through ECR.
+                # Every replication filter as written, with or without a trailing `/`: whatever
+                # replicates is cleaned up. Replicas under a template prefix are encrypted with
+                # the RegistryReplica stack's key; this stack depends on that one, so `cdk
+                # destroy` deletes them here before that key goes. That key is in another
+                # region: no reference, the grant is scoped through ECR.
                 targets += [
                     CleanupTarget(prefix, region=self.replication.destination_region)
-                    for prefix in config.replication.template_prefixes
+                    for prefix in self.replication.repository_prefixes
                 ]
             self.cleanup = CreatedRepositoryCleanup(
                 self, "CreatedRepositoryCleanup", targets=targets, log_retention=log_retention

@@ -442,10 +442,10 @@ def test_sandbox_deletes_cached_and_replicated_repositories_before_rules_and_key
     cleanup = resources[logical_id(stack, stack.cleanup.resource.node.default_child)]
     assert cleanup["Type"] == "Custom::CreatedRepositoryCleanup"
     assert cleanup["Properties"]["Targets"] == [
-        {"Region": "ap-northeast-1", "Prefix": "ecr-public"},
-        {"Region": "ap-northeast-1", "Prefix": "quay"},
-        {"Region": "ap-northeast-1", "Prefix": "k8s"},
-        {"Region": "ap-northeast-3", "Prefix": "app"},
+        {"Region": "ap-northeast-1", "Prefix": "ecr-public/"},
+        {"Region": "ap-northeast-1", "Prefix": "quay/"},
+        {"Region": "ap-northeast-1", "Prefix": "k8s/"},
+        {"Region": "ap-northeast-3", "Prefix": "app/"},
     ]
     # DependsOn: CloudFormation deletes the cleanup before what it depends on.
     depends_on = set(cleanup["DependsOn"])
@@ -536,7 +536,7 @@ def test_a_cleanup_key_in_another_region_is_refused() -> None:
         ValueError, match=r"^encryption_key must be in the stack's region .*'ap-northeast-3'$"
     ):
         CreatedRepositoryCleanup(
-            scope, "Cleanup", targets=[CleanupTarget("app", region="ap-northeast-3", encryption_key=key)]
+            scope, "Cleanup", targets=[CleanupTarget("app/", region="ap-northeast-3", encryption_key=key)]
         )
 
 
