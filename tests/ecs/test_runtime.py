@@ -21,7 +21,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from constructs_lib.ecs.runtime import cfn_response, insights_logs, service_linked_role
-from constructs_lib.ecs.runtime.insights_logs import ClusterStillActive, handle, log_group_name
+from constructs_lib.ecs.runtime.insights_logs import handle, log_group_name
 
 REGION = "ap-northeast-1"
 CLUSTER = "EcsFargate-Cluster-F9013E4C"
@@ -113,11 +113,12 @@ def test_create_deletes_a_stale_group_left_by_an_earlier_cluster(aws: dict[str, 
     assert not group_exists(aws)
 
 
-def test_fails_when_an_active_cluster_of_that_name_owns_the_group(aws: dict[str, Any]) -> None:
+def test_create_leaves_the_group_of_an_active_cluster_alone(aws: dict[str, Any]) -> None:
+    # The guard added to a stack deployed before it: the cluster and its group are the stack's own.
     aws["logs"].create_log_group(logGroupName=GROUP)
     aws["ecs"].create_cluster(clusterName=CLUSTER)
-    with pytest.raises(ClusterStillActive, match=f"^ECS cluster {CLUSTER} is active"):
-        handle(event("Create"), remaining_seconds=300, logs=aws["logs"], ecs=aws["ecs"])
+    reason = handle(event("Create"), remaining_seconds=300, logs=aws["logs"], ecs=aws["ecs"])
+    assert reason == f"ECS cluster {CLUSTER} is active: its log group {GROUP} is in use, left alone"
     assert group_exists(aws)
 
 
@@ -210,12 +211,19 @@ def answer(module: Any, request: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(urlopen.call_args.args[0].data))
 
 
-def test_handler_reports_a_refused_create_in_one_line(aws: dict[str, Any]) -> None:
-    aws["ecs"].create_cluster(clusterName=CLUSTER)
+def test_handler_answers_create_with_one_id_per_cluster_name(aws: dict[str, Any]) -> None:
+    aws["logs"].create_log_group(logGroupName=GROUP)
     body = answer(insights_logs, event("Create"))
+    assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", f"ecs-insights-logs-{CLUSTER}")
+    assert not group_exists(aws)
+
+
+def test_handler_reports_an_aws_error_in_one_line(aws: dict[str, Any]) -> None:
+    denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no\nway"}}, "DeleteLogGroup")
+    with mock.patch.object(insights_logs, "delete_log_group", side_effect=denied):
+        body = answer(insights_logs, event("Create"))
     assert body["Status"] == "FAILED"
-    assert "\n" not in body["Reason"] and CLUSTER in body["Reason"]
-    assert body["PhysicalResourceId"] == f"ecs-insights-logs-{CLUSTER}"
+    assert "\n" not in body["Reason"] and CLUSTER in body["Reason"] and "AccessDenied" in body["Reason"]
 
 
 # --- Service-linked role ---

@@ -9,8 +9,10 @@ the next deploy of a cluster of that name fails with "already exists" on the sta
 in delete order:
 
 - Create (and an Update that renames the cluster): delete a stale group of that name, left by an
-  earlier cluster, so that the stack can create its own. Refused, with a clear failure, while an
-  active cluster of that name exists: the group is then that cluster's, not stale.
+  earlier cluster, so that the stack can create its own. While an active cluster of that name
+  exists the group is that cluster's, not stale, and is left alone: that is the case when the
+  guard is added to a stack deployed before it (its own cluster), and a foreign cluster's group
+  makes the stack's own group fail with "already exists" anyway.
 - Delete, only while the stack is deleted or rolled back (`stack_is_being_torn_down`): delete
   the group whenever it reappears within a bounded watch window. Nothing is deleted on a Delete
   that an update sends (a renamed or replaced resource), nor while the cluster is still active.
@@ -43,10 +45,6 @@ DEFAULT_WATCH_SECONDS = 180.0
 POLL_SECONDS = 15.0
 
 
-class ClusterStillActive(Exception):
-    """An active cluster of this name exists, so its log group is in use and must be left alone."""
-
-
 def log_group_name(cluster_name: str) -> str:
     """The name Container Insights writes performance events to (fixed by ECS, not configurable)."""
     return f"/aws/ecs/containerinsights/{cluster_name}/performance"
@@ -74,10 +72,7 @@ def remove_stale(cluster_name: str, *, logs: Any, ecs: Any) -> str:
     """Before the stack creates the group: delete one left behind by an earlier cluster."""
     name = log_group_name(cluster_name)
     if cluster_is_active(ecs, cluster_name):
-        raise ClusterStillActive(
-            f"ECS cluster {cluster_name} is active in this account and region; its log group {name} "
-            "is in use, choose another cluster name"
-        )
+        return f"ECS cluster {cluster_name} is active: its log group {name} is in use, left alone"
     if delete_log_group(logs, name):
         return f"deleted stale log group {name}"
     return f"no stale log group {name}"
@@ -162,8 +157,6 @@ def handler(event: dict[str, Any], context: Any) -> None:
             ecs=boto3.client("ecs", region_name=region),
         )
         logger.info(reason)
-    except ClusterStillActive as error:
-        status, reason = "FAILED", str(error)
     except (ClientError, BotoCoreError) as error:
         status, reason = "FAILED", f"insights log group of cluster {cluster_name}: AWS error {error}"
     except Exception as error:
