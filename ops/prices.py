@@ -118,6 +118,12 @@ PRICES: dict[str, Price] = {
     "app_runner_provisioned_gb_hour": Price(
         "App Runner provisioned GB-hour", {"us-east-1": 0.007}, "https://aws.amazon.com/apprunner/pricing/"
     ),
+    "waf_web_acl_month": Price("AWS WAF web ACL-month", {"*": 5.0}, "https://aws.amazon.com/waf/pricing/"),
+    "waf_rule_month": Price(
+        "AWS WAF rule-month (a managed rule group counts as one)",
+        {"*": 1.0},
+        "https://aws.amazon.com/waf/pricing/",
+    ),
     "ecs_anywhere_instance_hour": Price(
         "ECS Anywhere managed instance-hour",
         {"*": 0.01025},
@@ -151,4 +157,5 @@ USAGE_PRICED: dict[str, str] = {
     "elasticache": "ElastiCache ECPUs per million and data stored above the minimum",
     "apprunner": "App Runner active vCPU and memory while serving requests",
     "anywhere": "ECS Anywhere per registered instance-hour (0.01025 USD)",
+    "waf": "AWS WAF 0.60 USD per million requests inspected",
 }

@@ -32,8 +32,11 @@ def detector(stack: DeployedStack) -> Iterator[Result]:
     actual = _statuses(found.get("Features", []))
     configured = getattr(stack.config, "guardduty", None)
     expected = _statuses(configured.features.to_api()) if configured is not None else {}
+    # GetDetector may leave out an additional configuration that was never turned on: that is DISABLED.
     wrong = {
-        key: (value, actual.get(key, "absent")) for key, value in expected.items() if actual.get(key) != value
+        key: (value, actual.get(key, "DISABLED"))
+        for key, value in expected.items()
+        if actual.get(key, "DISABLED") != value
     }
     on = ", ".join(sorted(key for key, value in actual.items() if value == "ENABLED")) or "no feature"
     if wrong:

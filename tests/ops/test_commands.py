@@ -114,7 +114,7 @@ def test_fails_in_an_account_the_stage_does_not_allow(
 
 
 def test_fails_when_an_allowed_account_is_not_twelve_digits() -> None:
-    with pytest.raises(ConfigError, match=r"^accounts\[0\] must match"):
+    with pytest.raises(ConfigError, match=r"^accounts\[0\] must look like '111122223333', got '1234'$"):
         build(AppConfig, {"accounts": ["1234"]})
     assert load_config().accounts == ()
 

@@ -30,10 +30,11 @@ def lines(stack_cost: cost.StackCost) -> dict[str, float]:
     return {line.what: line.hourly for line in stack_cost.lines}
 
 
-def test_network_costs_its_nat_gateway_and_its_address(costs: dict[str, cost.StackCost]) -> None:
+def test_network_costs_its_nat_gateway_its_address_and_its_key(costs: dict[str, cost.StackCost]) -> None:
     assert lines(costs["Network"]) == {
         "1 NAT gateway": pytest.approx(price("nat_gateway_hour")),
         "1 public IPv4 address (Elastic IP)": pytest.approx(price("public_ipv4_hour")),
+        "1 KMS key": pytest.approx(price("kms_key_month") / HOURS_PER_MONTH),  # the flow logs' key
     }
     assert costs["Network"].monthly == pytest.approx(costs["Network"].hourly * HOURS_PER_MONTH)
 
@@ -197,3 +198,17 @@ def test_eks_fargate_pods_are_priced_at_the_size_fargate_rounds_them_to() -> Non
         0.75 * price("fargate_linux_x86_vcpu_hour")
     )
     assert priced["3 EKS Fargate pod(s): 2 GB"] == pytest.approx(2 * price("fargate_linux_x86_gb_hour"))
+
+
+def test_a_web_acl_costs_per_month_and_per_rule() -> None:
+    template = {
+        "Resources": {
+            "Acl": {
+                "Type": "AWS::WAFv2::WebACL",
+                "Properties": {"Rules": [{"Name": "Common"}, {"Name": "BadInputs"}]},
+            }
+        }
+    }
+    priced = lines(cost.estimate(stack_info("EcsFargate"), template))
+    assert priced["1 WAF web ACL"] == pytest.approx(price("waf_web_acl_month") / HOURS_PER_MONTH)
+    assert priced["its 2 rules"] == pytest.approx(2 * price("waf_rule_month") / HOURS_PER_MONTH)

@@ -35,7 +35,11 @@ def _detector(fake_aws: FakeAws, *, runtime: str, coverage: list[str]) -> None:
                 {
                     "Name": "RUNTIME_MONITORING",
                     "Status": runtime,
-                    "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "Status": runtime}],
+                    # EC2_AGENT_MANAGEMENT (configured DISABLED) left out, as GetDetector may do.
+                    "AdditionalConfiguration": [
+                        {"Name": "EKS_ADDON_MANAGEMENT", "Status": runtime},
+                        {"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "Status": runtime},
+                    ],
                 },
             ],
         },
