@@ -29,6 +29,9 @@ FARGATE_ON_DEMAND_QUOTA = "L-3032A538"
 FARGATE_SPOT_QUOTA = "L-36FBB829"
 
 
+ECS_ROLE = "AWSServiceRoleForECS"
+
+
 @dataclass(frozen=True)
 class ServiceLinkedRole:
     role_name: str
@@ -185,12 +188,19 @@ class Preflight:
                     continue
                 fix = f"aws iam create-service-linked-role --aws-service-name {role.service}"
                 why = f"missing (used by {', '.join(users)})"
-                if role.blocker:
+                if role.role_name == ECS_ROLE and users == ["EcsFargate"] and self._ecs_creates_its_role():
+                    yield warned(name, "missing: the EcsFargate stack creates it before its cluster", fix)
+                elif role.blocker:
                     yield failed(name, why, fix)
                 else:
                     yield warned(name, why + "; the service creates it on first use if you may", fix)
                 continue
             yield passed(name, "exists")
+
+    def _ecs_creates_its_role(self) -> bool:
+        # EcsFargate's cluster makes the role when missing (ecs.ensure_service_linked_role); the other
+        # ECS stacks do not, and the CLI does not promise to deploy EcsFargate before them.
+        return bool(getattr(self.config.ecs, "ensure_service_linked_role", False))
 
     def _karpenter_capacity(self) -> tuple[str, ...]:
         eks = self.config.eks

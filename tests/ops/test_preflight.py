@@ -100,6 +100,10 @@ def test_service_linked_roles_pass_when_present(preflight: Preflight) -> None:
 
 def test_missing_ecs_and_spot_roles_block_and_the_others_warn(preflight: Preflight) -> None:
     found = statuses(list(preflight.service_linked_roles()))
+    # The EcsFargate stack makes the ECS role itself; EcsAnywhere, deployed in any order, does not.
+    assert found["service-linked role AWSServiceRoleForECS"] == Status.WARN
+    preflight.stacks.append(stack_info("EcsAnywhere"))
+    found = statuses(list(preflight.service_linked_roles()))
     assert found["service-linked role AWSServiceRoleForECS"] == Status.FAIL
     # Karpenter's sandbox NodePool allows Spot: CreateFleet fails without the role.
     assert found["service-linked role AWSServiceRoleForEC2Spot"] == Status.FAIL
