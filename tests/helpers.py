@@ -6,7 +6,7 @@ import dataclasses
 
 from stacks.config import AppConfig
 
-FEATURE_SECTIONS = ("registry", "ecs", "eks")
+FEATURE_SECTIONS = ("registry", "ecs", "eks", "guardduty")
 
 
 def only_network(config: AppConfig) -> AppConfig:

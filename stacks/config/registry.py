@@ -25,9 +25,13 @@ class ScanningConfig:
 
     # Scanned on push and rescanned whenever Inspector learns of a new vulnerability. Inspector
     # bills every rescan: list only the repositories you deploy from.
-    continuous_filters: tuple[str, ...] = setting(("app/*",), pattern=SCAN_FILTER_PATTERN, max_items=100)
+    continuous_filters: tuple[str, ...] = setting(
+        ("app/*",), pattern=SCAN_FILTER_PATTERN, example="app/*", max_items=100, max_length=255
+    )
     # Scanned once, on push (cached upstream images included).
-    scan_on_push_filters: tuple[str, ...] = setting(("*",), pattern=SCAN_FILTER_PATTERN, max_items=100)
+    scan_on_push_filters: tuple[str, ...] = setting(
+        ("*",), pattern=SCAN_FILTER_PATTERN, example="team-*/web", max_items=100, max_length=255
+    )
     # false: destroying the stack returns the registry to basic scanning (CloudFormation disables
     # Inspector for the account). true: the stack delete leaves scanning as it is; required in a
     # member account of an AWS Organization, which may not deactivate Inspector (the delete fails).
@@ -40,7 +44,7 @@ class FindingsConfig:
 
     minimum_severity: str = setting("HIGH", choices=SEVERITIES)
     # Subscribed to the findings topic (AWS sends a confirmation mail first); none by default.
-    email: str | None = setting(None, pattern=EMAIL)
+    email: str | None = setting(None, pattern=EMAIL, example="you@example.com")
 
 
 @dataclass(frozen=True)
@@ -87,9 +91,11 @@ class ReplicationConfig:
     """Cross-region replication of the private registry (same account)."""
 
     enabled: bool = True
-    destination_region: str = setting("ap-northeast-3", pattern=REGION_PATTERN)
+    destination_region: str = setting("ap-northeast-3", pattern=REGION_PATTERN, example="ap-northeast-3")
     # Plain string prefixes of repository names: `app/` matches `app/web`.
-    repository_prefixes: tuple[str, ...] = setting(("app/",), pattern=REPLICATION_PREFIX, max_items=100)
+    repository_prefixes: tuple[str, ...] = setting(
+        ("app/",), pattern=REPLICATION_PREFIX, example="app/", max_items=100, max_length=256
+    )
 
     @property
     def template_prefixes(self) -> tuple[str, ...]:
@@ -106,6 +112,8 @@ class ReplicationConfig:
                 fail(f"{path}.repository_prefixes[{i}]", "must be at least 2 characters", prefix)
         if self.enabled and not self.repository_prefixes:
             fail(f"{path}.repository_prefixes", "must list a prefix when replication is enabled", [])
+        if len(set(self.repository_prefixes)) != len(self.repository_prefixes):
+            fail(f"{path}.repository_prefixes", "must not repeat a prefix", list(self.repository_prefixes))
 
 
 @dataclass(frozen=True)
@@ -114,9 +122,18 @@ class RegistryConfig:
 
     enabled: bool = True
     # The repository the EcsFargate stack's image build pushes into.
-    application_repository: str = setting("app/web", pattern=REPOSITORY_NAME)
+    application_repository: str = setting(
+        "app/web", pattern=REPOSITORY_NAME, example="app/web", max_length=256
+    )
     scanning: ScanningConfig = field(default_factory=ScanningConfig)
     findings: FindingsConfig = field(default_factory=FindingsConfig)
     pull_through_cache: PullThroughCacheConfig = field(default_factory=PullThroughCacheConfig)
     lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)
     replication: ReplicationConfig = field(default_factory=ReplicationConfig)
+
+    def check(self, path: str) -> None:
+        if len(self.application_repository) < 2:
+            # CreateRepository takes 2 to 256 characters.
+            fail(
+                f"{path}.application_repository", "must be at least 2 characters", self.application_repository
+            )

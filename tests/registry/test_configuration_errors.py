@@ -24,11 +24,11 @@ def registry_config(data: dict[str, Any]) -> RegistryConfig:
     [
         (
             {"scanning": {"continuous_filters": ["App/*"]}},
-            "registry.scanning.continuous_filters[0] must match",
+            "registry.scanning.continuous_filters[0] must look like 'app/*', got 'App/*'",
         ),
         (
             {"scanning": {"scan_on_push_filters": ["app/ web"]}},
-            "registry.scanning.scan_on_push_filters[0] must match",
+            "registry.scanning.scan_on_push_filters[0] must look like 'team-*/web'",
         ),
         (
             {"scanning": {"continuous_filters": [f"r{i}" for i in range(101)]}},
@@ -61,16 +61,22 @@ def registry_config(data: dict[str, Any]) -> RegistryConfig:
             "registry.pull_through_cache.credentials must name upstreams listed",
         ),
         ({"findings": {"minimum_severity": "SEVERE"}}, "registry.findings.minimum_severity must be one of"),
-        ({"findings": {"email": "not-an-address"}}, "registry.findings.email must match"),
+        (
+            {"findings": {"email": "not-an-address"}},
+            "registry.findings.email must look like 'you@example.com', got 'not-an-address'",
+        ),
         (
             {"replication": {"destination_region": "osaka"}},
-            "registry.replication.destination_region must match",
+            "registry.replication.destination_region must look like 'ap-northeast-3', got 'osaka'",
         ),
         (
             {"replication": {"repository_prefixes": ["App/"]}},
-            "registry.replication.repository_prefixes[0] must match",
+            "registry.replication.repository_prefixes[0] must look like 'app/'",
         ),
-        ({"application_repository": "App"}, "registry.application_repository must match"),
+        (
+            {"application_repository": "App"},
+            "registry.application_repository must look like 'app/web', got 'App'",
+        ),
         ({"lifecycle": {"keep_last_images": 0}}, "registry.lifecycle.keep_last_images must be at least 1"),
         ({"scaning": {}}, "registry.scaning is not a known setting"),
     ],
