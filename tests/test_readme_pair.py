@@ -1,8 +1,10 @@
 """README.md and README.ja.md say the same things: sections, commands, stack names, configuration keys.
 
 The Japanese README is a translation, so prose differs by design; what a reader acts on must not.
-Each test prints exactly what differs (a unified diff, English first), so that bringing the
-Japanese file back in step after an edit of the English one is mechanical.
+Besides those four, each section must hold as many paragraphs, list items and table rows, which
+catches a sentence block added to one file only. Each test prints exactly what differs (a unified
+diff, English first), so that bringing the Japanese file back in step after an edit of the English
+one is mechanical.
 """
 
 from __future__ import annotations
@@ -206,6 +208,30 @@ def test_the_configuration_reference_lists_the_same_keys(
     ja = configuration_keys(chapters(japanese)[index])
     assert len(en) > 50, "the configuration tables were not found"
     require_equal(en, ja, "configuration keys")
+
+
+LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+\.)\s")
+
+
+def shape(section: Section) -> str:
+    """How much a section says: its paragraphs, list items and table rows (prose is translated)."""
+    paragraphs = sum(
+        1
+        for before, line in zip(["", *section.prose], section.prose, strict=False)
+        if line.strip() and not before.strip()
+    )
+    items = sum(1 for line in section.prose if LIST_ITEM.match(line))
+    rows = sum(1 for line in section.prose if line.startswith("|"))
+    return f"{paragraphs} paragraphs, {items} list items, {rows} table rows"
+
+
+def test_every_section_has_as_many_paragraphs_list_items_and_table_rows(
+    english: list[Section], japanese: list[Section]
+) -> None:
+    # Catches a paragraph, bullet or table row added to one README and not yet to the other.
+    en = [f"{e.title[:50]}: {shape(e)}" for e in english[1:]]
+    ja = [f"{e.title[:50]}: {shape(j)}" for e, j in zip(english[1:], japanese[1:], strict=False)]
+    require_equal(en, ja, "paragraphs, list items or table rows per section (English titles on both sides)")
 
 
 def test_the_comparison_sees_a_changed_command_and_a_missing_heading() -> None:
