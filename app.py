@@ -35,10 +35,14 @@ from constructs import Construct  # noqa: E402
 
 from constructs_lib.network import DualStackVpcProps  # noqa: E402
 from constructs_lib.network.dual_stack_vpc import KARPENTER_DISCOVERY_TAG  # noqa: E402
+from stacks.app_runner_stack import AppRunnerStack  # noqa: E402
 from stacks.config import AppConfig, ConfigError, load_config  # noqa: E402
 from stacks.config.common import LOG_RETENTION_DAYS, REMOVAL_POLICIES  # noqa: E402
+from stacks.data_stores_stack import DataStoresStack  # noqa: E402
+from stacks.ecs_anywhere_stack import EcsAnywhereStack  # noqa: E402
 from stacks.ecs_fargate_stack import EcsFargateStack  # noqa: E402
 from stacks.eks_stack import EksStack  # noqa: E402
+from stacks.express_mode_stack import ExpressModeStack  # noqa: E402
 from stacks.guardduty_stack import GuardDutyStack  # noqa: E402
 from stacks.network_stack import NetworkStack  # noqa: E402
 from stacks.provider_logs import own_provider_log_groups  # noqa: E402
@@ -235,6 +239,79 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             removal_policy=removal_policy,
             log_retention=LOG_RETENTION_DAYS[config.log_retention_days],
         )
+
+    # --- EcsAnywhere ---
+    if config.ecs_anywhere.enabled:
+        if config.ecs_anywhere.test_host.enabled and config.removal_policy == "retain":
+            # An EC2 instance posing as an on-premises machine is a sandbox experiment: a stage that
+            # retains its resources is one that carries real hosts.
+            raise ConfigError(
+                "ecs_anywhere.test_host.enabled must be false in a stage with removal_policy retain "
+                "(the test host is a sandbox experiment), got true"
+            )
+        stacks["EcsAnywhere"] = EcsAnywhereStack(
+            app,
+            "EcsAnywhere",
+            env=env,
+            description="ECS Anywhere: external instances by SSM activation; GPU, Windows, ECS Exec",
+            vpc=network.vpc,
+            config=config.ecs_anywhere,
+            log_retention_days=config.log_retention_days,
+            stack_name=stack_name(config, "EcsAnywhere"),
+            removal_policy=removal_policy,
+        )
+
+    # --- Web (DataStores, AppRunner, ExpressMode) ---
+    if config.web.enabled:
+        web = config.web
+        log_retention = LOG_RETENTION_DAYS[config.log_retention_days]
+        data_stores = DataStoresStack(
+            app,
+            "DataStores",
+            env=env,
+            stack_name=stack_name(config, "DataStores"),
+            description="Aurora Serverless v2 and Valkey serverless, private; the web sample's image",
+            vpc=network.vpc,
+            config=web,
+            removal_policy=removal_policy,
+            deletion_protection=config.deletion_protection,
+            log_retention=log_retention,
+        )
+        stacks["DataStores"] = data_stores
+        if web.app_runner.enabled:
+            # Synthesized for review; only accounts App Runner still serves can deploy it, so it
+            # is deployed only when named (`make deploy STACK=AppRunner`).
+            stacks["AppRunner"] = AppRunnerStack(
+                app,
+                "AppRunner",
+                env=env,
+                stack_name=stack_name(config, "AppRunner"),
+                description="App Runner with a VPC connector to the data stores (existing customers only)",
+                vpc=network.vpc,
+                postgres=data_stores.postgres,
+                valkey=data_stores.valkey,
+                repository=data_stores.repository,
+                image_tag=web.image_tag,
+                config=web.app_runner,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+            )
+        if web.express_mode.enabled:
+            stacks["ExpressMode"] = ExpressModeStack(
+                app,
+                "ExpressMode",
+                env=env,
+                stack_name=stack_name(config, "ExpressMode"),
+                description="ECS Express Mode service over the data stores, in this VPC's subnets",
+                vpc=network.vpc,
+                postgres=data_stores.postgres,
+                valkey=data_stores.valkey,
+                repository=data_stores.repository,
+                image_tag=web.image_tag,
+                config=web.express_mode,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+            )
 
     # --- GuardDuty ---
     if config.guardduty.enabled:

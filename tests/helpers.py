@@ -6,7 +6,7 @@ import dataclasses
 
 from stacks.config import AppConfig
 
-FEATURE_SECTIONS = ("registry", "ecs", "eks", "guardduty")
+FEATURE_SECTIONS = ("registry", "ecs", "eks", "guardduty", "ecs_anywhere", "web")
 
 
 def only_network(config: AppConfig) -> AppConfig:

@@ -15,7 +15,9 @@ from stacks.config.loader import fail, setting
 REPOSITORY_NAME = r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
 REPLICATION_PREFIX = r"(?:[a-z0-9]+(?:[._-][a-z0-9]*)*/)*[a-z0-9]*(?:[._-][a-z0-9]*)*"
 SECRET_NAME = r"ecr-pullthroughcache/[A-Za-z0-9/_+=.@-]+"
-SECRET_ARN = r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:" + SECRET_NAME
+# The complete ARN: Secrets Manager appends a hyphen and six random characters to the name.
+SECRET_ARN = r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:" + SECRET_NAME + r"-[A-Za-z0-9]{6}"
+SECRET_ARN_EXAMPLE = "arn:aws:secretsmanager:<region>:<account>:secret:ecr-pullthroughcache/<name>-AbCdEf"
 EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 
 
@@ -52,26 +54,37 @@ class PullThroughCacheConfig:
     """Upstream registries cached in the private registry."""
 
     upstreams: tuple[str, ...] = setting(("ecr-public", "quay", "k8s"), choices=tuple(UPSTREAMS))
-    # Upstream -> name (or full ARN) of an existing Secrets Manager secret `ecr-pullthroughcache/...`
+    # Upstream -> complete ARN of an existing Secrets Manager secret `ecr-pullthroughcache/...`
     # holding {"username": ..., "accessToken": ...}; required for docker-hub and
     # github-container-registry. The stack never creates it, so no credential enters a template.
+    # A name alone would become a partial ARN (no random suffix) in the cache rule, and nothing
+    # documents that ECR resolves one; the ARN is one `aws secretsmanager describe-secret` away.
     credentials: Mapping[str, str] = field(default_factory=dict)
 
     def check(self, path: str) -> None:
-        for upstream, secret_name in self.credentials.items():
+        for upstream, secret_arn in self.credentials.items():
             if upstream not in self.upstreams:
                 fail(f"{path}.credentials", f"must name upstreams listed in {path}.upstreams", upstream)
-            if not (re.fullmatch(SECRET_NAME, secret_name) or re.fullmatch(SECRET_ARN, secret_name)):
+            if re.fullmatch(SECRET_NAME, secret_arn):
                 fail(
                     f"{path}.credentials.{upstream}",
-                    f"must be a secret name starting {CREDENTIAL_SECRET_PREFIX}",
-                    secret_name,
+                    "must be the secret's complete ARN, such as "
+                    f"{SECRET_ARN_EXAMPLE} (aws secretsmanager describe-secret --secret-id {secret_arn} "
+                    "--query ARN), not its name",
+                    secret_arn,
+                )
+            if not re.fullmatch(SECRET_ARN, secret_arn):
+                fail(
+                    f"{path}.credentials.{upstream}",
+                    f"must be the complete ARN of a secret named {CREDENTIAL_SECRET_PREFIX}..., such as "
+                    f"{SECRET_ARN_EXAMPLE}",
+                    secret_arn,
                 )
         for upstream in self.upstreams:
             if UPSTREAMS[upstream].needs_credentials and upstream not in self.credentials:
                 fail(
                     f"{path}.credentials.{upstream}",
-                    f"must name a {CREDENTIAL_SECRET_PREFIX}... secret",
+                    f"must name a {CREDENTIAL_SECRET_PREFIX}... secret by its complete ARN",
                     None,
                 )
         if len(set(self.upstreams)) != len(self.upstreams):

@@ -10,11 +10,13 @@ import yaml
 
 from stacks.config.common import LOG_RETENTION_CHOICES, REGION_PATTERN, REMOVAL_POLICIES, check_tags
 from stacks.config.ecs import EcsConfig
+from stacks.config.ecs_anywhere import EcsAnywhereConfig
 from stacks.config.eks import EksConfig
 from stacks.config.guardduty import GuardDutyConfig
 from stacks.config.loader import ConfigError, build, fail, setting
 from stacks.config.network import NetworkConfig
 from stacks.config.registry import RegistryConfig
+from stacks.config.web import WebConfig
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
@@ -38,7 +40,9 @@ class AppConfig:
     registry: RegistryConfig = field(default_factory=RegistryConfig)
     ecs: EcsConfig = field(default_factory=EcsConfig)
     eks: EksConfig = field(default_factory=EksConfig)
+    ecs_anywhere: EcsAnywhereConfig = field(default_factory=EcsAnywhereConfig)
     guardduty: GuardDutyConfig = field(default_factory=GuardDutyConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
     def check(self, path: str) -> None:
         if self.deletion_protection and self.removal_policy == "destroy":

@@ -58,7 +58,9 @@ def windows(scope: tuple[cdk.Stack, ec2.Vpc, ecs.Cluster], **changes: Any) -> Wi
 
 def graviton(scope: tuple[cdk.Stack, ec2.Vpc, ecs.Cluster], **changes: Any) -> GravitonWebService:
     stack, vpc, cluster = scope
-    props = dataclasses.replace(GravitonWebServiceProps(image=IMAGE), **changes)
+    props = dataclasses.replace(
+        GravitonWebServiceProps(image=IMAGE, user="101", allow_plain_http=True), **changes
+    )
     return GravitonWebService(stack, f"Graviton{next(_ids)}", cluster=cluster, vpc=vpc, props=props)
 
 
@@ -177,7 +179,8 @@ def test_https_listener_with_redirect_when_a_certificate_is_given() -> None:
         ),
         (
             {"graviton": {"image": "nginx:stable"}},
-            "ecs.graviton.image must look like 'public.ecr.aws/nginx/nginx:stable', got 'nginx:stable'",
+            "ecs.graviton.image must look like 'public.ecr.aws/nginx/nginx-unprivileged:stable', "
+            "got 'nginx:stable'",
         ),
     ],
 )
