@@ -28,7 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", help="read-only checks that each feature is live")
     verify.add_argument("--stack", default=None)
     estimate = commands.add_parser("cost", help="the cost at rest of each enabled stack, offline")
-    estimate.add_argument("--readme", action="store_true", help="also write the table into README.md")
+    estimate.add_argument(
+        "--readme", action="store_true", help="also write the table into README.md and README.ja.md"
+    )
     select = commands.add_parser("select", help="the stack ids a deploy or destroy names")
     select.add_argument("action", choices=("deploy", "destroy"))
     select.add_argument("--stack", default=None)
@@ -77,15 +79,16 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     config = load_config(stage=args.stage or None, path=args.config or None)
     if args.command == "cost":
-        costs = [cost.estimate(info) for info in assembly.read(args.assembly)]
+        stacks = assembly.require_stage(assembly.read(args.assembly), config.stage)
+        costs = [cost.estimate(info) for info in stacks]
         print(cost.report(costs))
         if args.readme:
-            readme = ROOT / "README.md"
-            block = cost.readme_block(costs, config.stage)
-            readme.write_text(
-                cost.replace_readme_block(readme.read_text(encoding="utf-8"), block), encoding="utf-8"
-            )
-            print(f"wrote the table into {readme.name}")
+            for language, name in cost.README_FILES.items():
+                readme = ROOT / name
+                block = cost.readme_block(costs, config.stage, language)
+                text = cost.replace_readme_block(readme.read_text(encoding="utf-8"), block)
+                readme.write_text(text, encoding="utf-8")
+                print(f"wrote the table into {name}")
         return 0
 
     account = connect(config)
@@ -95,7 +98,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         replica = config.registry.enabled and replication.enabled and replication.template_prefixes
         _print_target(account, config.stage, [replication.destination_region] if replica else [])
         return 0
-    stacks = assembly.read(args.assembly)
+    stacks = assembly.require_stage(assembly.read(args.assembly), config.stage)
     if args.command == "preflight":
         from ops.preflight import Preflight
 

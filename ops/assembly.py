@@ -70,6 +70,32 @@ def read(outdir: Path) -> list[StackInfo]:
     return in_dependency_order(stacks.values())
 
 
+def synthesized_stage(stacks: Iterable[StackInfo]) -> str | None:
+    """The `stage` tag the app put on the stacks' resources, or None if none carries one."""
+    for info in stacks:
+        for resource in info.template().get("Resources", {}).values():
+            tags = resource.get("Properties", {}).get("Tags")
+            if isinstance(tags, list):
+                for tag in tags:
+                    if (
+                        isinstance(tag, dict)
+                        and tag.get("Key") == "stage"
+                        and isinstance(tag.get("Value"), str)
+                    ):
+                        return str(tag["Value"])
+    return None
+
+
+def require_stage(stacks: list[StackInfo], stage: str) -> list[StackInfo]:
+    """Refuse an assembly synthesized for another stage (a cdk.out left by an earlier synth)."""
+    found = synthesized_stage(stacks)
+    if found is not None and found != stage:
+        raise JourneyError(
+            f"cdk.out holds stage {found!r}, not {stage!r}: run `make synth STAGE={stage}` first"
+        )
+    return stacks
+
+
 def in_dependency_order(stacks: Iterable[StackInfo]) -> list[StackInfo]:
     pending = {info.id: info for info in stacks}
     ordered: list[StackInfo] = []

@@ -459,39 +459,50 @@ def report(costs: Iterable[StackCost]) -> str:
     return "\n".join(out)
 
 
-def markdown_table(costs: Iterable[StackCost]) -> str:
+# The table's fixed words in each README's language; the rows are the estimate's own words.
+_WORDS = {
+    "en": {
+        "header": "| Stack | Runs at rest | USD/hour | USD/month | Priced by use |",
+        "asked": "only when asked",
+        "total": "**All that `make deploy-all` deploys**",
+        "caption": "Stage `{stage}`, on-demand list prices as of {as_of} (`ops/prices.py`), "
+        "{hours} hours a month:",
+    },
+    "ja": {
+        "header": "| スタック | 常時動くもの | USD/時 | USD/月 | 使用量で課金されるもの |",
+        "asked": "要求時のみ",
+        "total": "**`make deploy-all` がデプロイするものの合計**",
+        # The Japanese README's own punctuation: full-width parentheses, as its prose uses.
+        "caption": "ステージ `{stage}`、{as_of} 時点のオンデマンド料金\uff08`ops/prices.py`\uff09、"
+        "1 か月 {hours} 時間。各行は `make cost` の出力のままです:",
+    },
+}
+README_FILES = {"en": "README.md", "ja": "README.ja.md"}
+
+
+def markdown_table(costs: Iterable[StackCost], language: str = "en") -> str:
     """The README's table: one row per stack, then the total."""
+    words = _WORDS[language]
     costs = list(costs)
-    rows = [
-        "| Stack | Runs at rest | USD/hour | USD/month | Priced by use |",
-        "|---|---|---:|---:|---|",
-    ]
+    rows = [words["header"], "|---|---|---:|---:|---|"]
     for cost in costs:
         runs = "; ".join(line.what for line in cost.lines) or "nothing billed by the hour"
         if cost.unpriced:
             runs += "; not priced: " + ", ".join(cost.unpriced)
-        where = f"{cost.region}, only when asked" if cost.stack_id in ON_REQUEST else cost.region
+        where = f"{cost.region}, {words['asked']}" if cost.stack_id in ON_REQUEST else cost.region
         rows.append(
             f"| `{cost.stack_id}` ({where}) | {runs} | {cost.hourly:.3f} | {cost.monthly:.0f} | "
             f"{'; '.join(cost.usage) or '-'} |"
         )
     total = sum(c.hourly for c in costs if c.stack_id not in ON_REQUEST)
     monthly = total * HOURS_PER_MONTH
-    rows.append(f"| **All that `make deploy-all` deploys** | | **{total:.3f}** | **{monthly:.0f}** | |")
+    rows.append(f"| {words['total']} | | **{total:.3f}** | **{monthly:.0f}** | |")
     return "\n".join(rows)
 
 
-def readme_block(costs: Iterable[StackCost], stage: str) -> str:
-    return "\n".join(
-        (
-            README_BEGIN,
-            f"Stage `{stage}`, on-demand list prices as of {AS_OF} (`ops/prices.py`), "
-            f"{HOURS_PER_MONTH} hours a month:",
-            "",
-            markdown_table(costs),
-            README_END,
-        )
-    )
+def readme_block(costs: Iterable[StackCost], stage: str, language: str = "en") -> str:
+    caption = _WORDS[language]["caption"].format(stage=stage, as_of=AS_OF, hours=HOURS_PER_MONTH)
+    return "\n".join((README_BEGIN, caption, "", markdown_table(costs, language), README_END))
 
 
 def replace_readme_block(readme: str, block: str) -> str:

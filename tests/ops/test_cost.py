@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from ops import assembly, cost
+from ops.aws import JourneyError
 from ops.prices import FALLBACK_REGION, HOURS_PER_MONTH, INSTANCE_HOUR, PRICES
 from tests.conftest import Synthesized
 from tests.ops.conftest import REGION, stack_info
@@ -118,12 +119,21 @@ def test_every_price_is_sourced_and_has_a_fallback() -> None:
         assert FALLBACK_REGION in by_region, instance_type
 
 
+@pytest.mark.parametrize(("language", "name"), list(cost.README_FILES.items()))
 def test_the_readme_table_is_the_generated_one(
-    sandbox: Synthesized, costs: dict[str, cost.StackCost]
+    sandbox: Synthesized, costs: dict[str, cost.StackCost], language: str, name: str
 ) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    expected = cost.readme_block([costs[info.id] for info in assembly.read(sandbox.outdir)], "sandbox")
-    assert cost.current_readme_block(readme) == expected, "run `make cost README=1` and commit README.md"
+    readme = (ROOT / name).read_text(encoding="utf-8")
+    ordered = [costs[info.id] for info in assembly.read(sandbox.outdir)]
+    expected = cost.readme_block(ordered, "sandbox", language)
+    assert cost.current_readme_block(readme) == expected, f"run `make cost README=1` and commit {name}"
+
+
+def test_refuses_an_assembly_of_another_stage(sandbox: Synthesized) -> None:
+    stacks = assembly.read(sandbox.outdir)
+    assert assembly.synthesized_stage(stacks) == "sandbox"
+    with pytest.raises(JourneyError, match=r"cdk\.out holds stage 'sandbox', not 'production'"):
+        assembly.require_stage(stacks, "production")
 
 
 def test_an_ecs_anywhere_test_host_and_an_idle_app_runner_service() -> None:
