@@ -115,7 +115,7 @@ class EksStack(cdk.Stack):
                 props=DualStackWebAppProps(
                     image=config.sample_app.image,
                     replicas=config.sample_app.replicas,
-                    node_selector={"karpenter.sh/nodepool": self.karpenter.props.node_pool.name},
+                    node_selector={"karpenter.sh/nodepool": self.karpenter.general_node_pool_name},
                 ),
             )
             # Deleted before the NodePools and before the Load Balancer Controller.
@@ -136,7 +136,7 @@ class EksStack(cdk.Stack):
         cdk.CfnOutput(
             self,
             "KarpenterLogsCommand",
-            value=f"kubectl logs -n {self.karpenter.props.namespace} "
+            value=f"kubectl logs -n {self.karpenter.namespace} "
             "-l app.kubernetes.io/name=karpenter -c controller -f",
         )
 

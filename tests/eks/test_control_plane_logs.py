@@ -19,6 +19,7 @@ import pytest
 from aws_cdk.assertions import Match
 from moto import mock_aws
 
+from constructs_lib.eks.control_plane_logs import ControlPlaneLogsGuard
 from constructs_lib.eks.runtime import control_plane_logs as handler_module
 from constructs_lib.eks.runtime.control_plane_logs import (
     ClusterStillExists,
@@ -258,7 +259,7 @@ def test_handler_reports_an_aws_error_in_one_line(aws: dict[str, Any]) -> None:
 # --- Template: sandbox ----------------------------------------------------------------------------
 
 
-def _guard(synth: EksSynth) -> Any:
+def _guard(synth: EksSynth) -> ControlPlaneLogsGuard:
     guard = synth.stack.cluster.control_plane_logs_guard
     assert guard is not None
     return guard
@@ -270,14 +271,13 @@ def test_sandbox_guard_runs_before_the_group_which_runs_before_the_cluster(eks_s
     assert eks_sandbox.logical_id(guard) in eks_sandbox.depends_on(cluster.log_group)
     assert eks_sandbox.logical_id(cluster.log_group) in eks_sandbox.depends_on(cluster.cluster)
     # Its Delete still needs its permissions and its logs, so they are deleted after it.
-    namespace = guard.node.scope
-    for child in ("Policy", "Role", "LogGroup"):
-        assert eks_sandbox.logical_id(namespace.node.find_child(child)) in eks_sandbox.depends_on(guard)
+    for child in (guard.policy, guard.role, guard.log_group):
+        assert eks_sandbox.logical_id(child) in eks_sandbox.depends_on(guard)
 
 
 def test_sandbox_guard_is_one_direct_function_with_a_bounded_watch(eks_sandbox: EksSynth) -> None:
     guard = _guard(eks_sandbox)
-    function = guard.node.scope.node.find_child("Function")
+    function = guard.function
     eks_sandbox.template.resource_count_is(GUARD, 1)
     eks_sandbox.template.has_resource_properties(
         GUARD,
@@ -293,16 +293,14 @@ def test_sandbox_guard_is_one_direct_function_with_a_bounded_watch(eks_sandbox: 
         {
             "Handler": "control_plane_logs.handler",
             "Timeout": 300,  # the 180 s watch plus room to answer; CloudFormation waits 360 s
-            "LoggingConfig": {
-                "LogGroup": {"Ref": eks_sandbox.logical_id(guard.node.scope.node.find_child("LogGroup"))}
-            },
+            "LoggingConfig": {"LogGroup": {"Ref": eks_sandbox.logical_id(guard.log_group)}},
             "VpcConfig": Match.absent(),
         },
     )
 
 
 def test_sandbox_guard_logs_to_its_own_group_deleted_with_the_stack(eks_sandbox: EksSynth) -> None:
-    log_group = _guard(eks_sandbox).node.scope.node.find_child("LogGroup")
+    log_group = _guard(eks_sandbox).log_group
     resource = eks_sandbox.json["Resources"][eks_sandbox.logical_id(log_group)]
     assert resource["DeletionPolicy"] == "Delete"
     assert resource["Properties"]["RetentionInDays"] == 7
@@ -327,7 +325,7 @@ def _join(suffix: str) -> dict[str, Any]:
 
 
 def test_sandbox_guard_may_delete_only_the_one_control_plane_group(eks_sandbox: EksSynth) -> None:
-    policy = _guard(eks_sandbox).node.scope.node.find_child("Policy")
+    policy = _guard(eks_sandbox).policy
     document = eks_sandbox.json["Resources"][eks_sandbox.logical_id(policy)]["Properties"]["PolicyDocument"]
     assert document["Statement"] == [
         {
@@ -347,7 +345,7 @@ def test_sandbox_guard_may_delete_only_the_one_control_plane_group(eks_sandbox: 
 
 
 def test_sandbox_guard_role_writes_only_its_own_logs(eks_sandbox: EksSynth) -> None:
-    namespace = _guard(eks_sandbox).node.scope
+    namespace = _guard(eks_sandbox)
     role_id = eks_sandbox.logical_id(namespace.node.find_child("Role"))
     log_group_id = eks_sandbox.logical_id(namespace.node.find_child("LogGroup"))
     policies = [
@@ -375,7 +373,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def test_sandbox_guard_code_is_the_runtime_folder_alone(eks_sandbox: EksSynth) -> None:
-    function = _guard(eks_sandbox).node.scope.node.find_child("Function")
+    function = _guard(eks_sandbox).function
     resource = eks_sandbox.json["Resources"][eks_sandbox.logical_id(function)]
     asset_hash = resource["Properties"]["Code"]["S3Key"].removesuffix(".zip")
     asset = eks_sandbox.result.outdir / f"asset.{asset_hash}"

@@ -83,7 +83,9 @@ def test_sample_ingress_is_an_internet_facing_dual_stack_alb_with_ip_targets(eks
 def test_sample_pods_request_resources_and_select_karpenters_general_pool(eks_sandbox: EksSynth) -> None:
     objects = _sample_objects(eks_sandbox)
     pod = objects["Deployment"]["spec"]["template"]["spec"]
-    assert pod["nodeSelector"] == {"karpenter.sh/nodepool": eks_sandbox.stack.karpenter.props.node_pool.name}
+    assert pod["nodeSelector"] == {
+        "karpenter.sh/nodepool": eks_sandbox.stack.karpenter.general_node_pool_name
+    }
     assert "tolerations" not in pod  # so the tainted system nodes cannot take them
     requests = pod["containers"][0]["resources"]["requests"]
     assert requests == {"cpu": "250m", "memory": "256Mi"}

@@ -35,21 +35,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_eks_v2 as eks
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 from ._nag import acknowledge as _acknowledge
-from .controller_policies import NODECLASS_TAG, NODEPOOL_TAG, REGION_TAG, controller_policies
+from .cleanup import KarpenterCleanup
+from .controller_policies import controller_policies
+from .interruption import InterruptionQueue
 from .node_pools import (
     GpuNodePoolSpec,
     NodeClassSpec,
@@ -72,19 +69,6 @@ _NODE_POLICIES = (
     "AmazonEC2ContainerRegistryPullOnly",
     "AmazonSSMManagedInstanceCore",
 )
-_PROFILE_ARN = "arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/*"
-
-# The EventBridge events Karpenter reacts to, as in the upstream getting-started template.
-INTERRUPTION_EVENTS: dict[str, tuple[str, str]] = {
-    "ScheduledChangeRule": ("aws.health", "AWS Health Event"),
-    "SpotInterruptionRule": ("aws.ec2", "EC2 Spot Instance Interruption Warning"),
-    "RebalanceRule": ("aws.ec2", "EC2 Instance Rebalance Recommendation"),
-    "InstanceStateChangeRule": ("aws.ec2", "EC2 Instance State-change Notification"),
-    "CapacityReservationInterruptionRule": (
-        "aws.ec2",
-        "EC2 Capacity Reservation Instance Interruption Warning",
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -152,10 +136,12 @@ class Karpenter(Construct):
     `ServiceAccount` applies the service account itself, so the chart is told not to create one
     (`serviceAccount.create=false`).
 
-    Attributes: `node_role`, `interruption_queue`, `controller_role`, `controller_policies`,
-    `service_account`, `crd_chart`, `chart`, `node_class_manifest`, `node_pool_manifests` (by
-    pool name), `cleanup`. To have a workload deleted before the NodePools (so that its pods
-    leave before Karpenter's nodes drain), call `karpenter.add_workload(manifest)`: the workload
+    Attributes: `node_role`, `interruption` (queue and rules), `interruption_queue`,
+    `controller_role`, `controller_policies`, `service_account`, `crd_chart`, `chart`,
+    `node_class_manifest`, `node_pool_manifests` (by pool name), `cleanup` (`KarpenterCleanup`),
+    `namespace`, `service_account_name`, `general_node_pool_name`. To have a workload deleted
+    before the NodePools (so that its pods leave before Karpenter's nodes drain), call
+    `karpenter.add_workload(manifest)`: the workload
     then depends on every NodePool, and CloudFormation deletes it first.
     """
 
@@ -167,7 +153,9 @@ class Karpenter(Construct):
         # jsii's Python stubs omit `kubectl_provider_options` from `Cluster`, so mypy does not see
         # that it implements `ICluster`; it does.
         icluster = cast(eks.ICluster, cluster)
-        self.props = props
+        self.namespace = props.namespace
+        self.service_account_name = props.service_account_name
+        self.general_node_pool_name = props.node_pool.name
         self.cluster_name = _literal_cluster_name(cluster)
         kubernetes_version = getattr(cluster.node.default_child, "version", None)
         if isinstance(kubernetes_version, str) and not cdk.Token.is_unresolved(kubernetes_version):
@@ -187,7 +175,8 @@ class Karpenter(Construct):
             access_policies=[],
         )
 
-        self.interruption_queue = self._interruption_queue()
+        self.interruption = InterruptionQueue(self, "Interruption", removal_policy=props.removal_policy)
+        self.interruption_queue = self.interruption.queue
 
         self.service_account = eks.ServiceAccount(
             self,
@@ -211,7 +200,16 @@ class Karpenter(Construct):
         for policy in self.controller_policies.values():
             self.controller_role.add_managed_policy(policy)
 
-        self.cleanup = self._cleanup()
+        self.cleanup = KarpenterCleanup(
+            self,
+            "Cleanup",
+            cluster_name=self.cluster_name,
+            timeout=props.cleanup_timeout,
+            log_retention=props.cleanup_log_retention,
+            removal_policy=props.removal_policy,
+        )
+        # Deleted before the node role (its instance profiles must be gone first) and the cluster.
+        self.cleanup.resource.node.add_dependency(self.node_role, cluster)
 
         self.crd_chart = eks.HelmChart(
             self,
@@ -242,13 +240,13 @@ class Karpenter(Construct):
             # applied next are reconciled at once and a broken release fails the deployment.
             wait=True,
             timeout=cdk.Duration.minutes(10),
-            values=self._chart_values(),
+            values=self._chart_values(props),
         )
         for dependency in (
             self.crd_chart,
             self.service_account,
             self.node_access_entry,
-            self.cleanup,
+            self.cleanup.resource,
             *self.controller_policies.values(),
         ):
             self.chart.node.add_dependency(dependency)
@@ -258,7 +256,7 @@ class Karpenter(Construct):
         if pod_identity_agent is not None:
             self.chart.node.add_dependency(pod_identity_agent)
         # The controller chart is deleted before the CRDs it serves; the CRDs before the cleanup.
-        self.crd_chart.node.add_dependency(self.cleanup)
+        self.crd_chart.node.add_dependency(self.cleanup.resource)
 
         node_class = ec2_node_class_manifest(
             props.node_class,
@@ -365,38 +363,7 @@ class Karpenter(Construct):
         )
         return role
 
-    def _interruption_queue(self) -> sqs.Queue:
-        namespace = Construct(self, "Interruption")
-        queue = sqs.Queue(
-            namespace,
-            "Queue",
-            # Interruption notices are useless after a few minutes (upstream: 300 seconds).
-            retention_period=cdk.Duration.minutes(5),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            removal_policy=self.props.removal_policy,
-        )
-        _acknowledge(
-            queue,
-            {
-                "AwsSolutions-SQS3": "Interruption notices are transient: Karpenter deletes each one after "
-                "acting on it, and one it cannot use is worthless after the 5-minute retention, so a "
-                "dead-letter queue would only collect stale events.",
-            },
-        )
-        for rule_id, (source, detail_type) in INTERRUPTION_EVENTS.items():
-            events.Rule(
-                namespace,
-                rule_id,
-                event_pattern=events.EventPattern(source=[source], detail_type=[detail_type]),
-                # The target adds a queue policy statement allowing events.amazonaws.com to send,
-                # scoped to this rule's ARN (narrower than upstream's service-wide grant).
-                targets=[targets.SqsQueue(queue)],
-            )
-        return queue
-
-    def _chart_values(self) -> dict[str, Any]:
-        props = self.props
+    def _chart_values(self, props: KarpenterProps) -> dict[str, Any]:
         return {
             "replicas": props.replicas,
             "logLevel": props.log_level,
@@ -422,128 +389,6 @@ class Karpenter(Construct):
                 else {}
             ),
         }
-
-    def _cleanup(self) -> cdk.CustomResource:
-        """One Lambda function as a direct custom resource: no provider framework, no state machine.
-
-        A `cr.Provider` would add its own framework function (and a state machine for a waiting
-        `isComplete`); the cleanup waits inside one invocation instead, within its time budget.
-        """
-        namespace = Construct(self, "Cleanup")
-        props = self.props
-        log_group = logs.LogGroup(
-            namespace, "LogGroup", retention=props.cleanup_log_retention, removal_policy=props.removal_policy
-        )
-        # Its own role, so that the function gets write access to its log group only (the
-        # default role's AWSLambdaBasicExecutionRole may create log groups anywhere).
-        role = iam.Role(namespace, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        log_group.grant_write(role)
-        function = lambda_.Function(
-            namespace,
-            "Function",
-            role=role,
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="cleanup.handler",
-            # Bytecode caches would change the asset hash (and the function) from run to run.
-            code=lambda_.Code.from_asset(
-                str(Path(__file__).parent / "runtime"), exclude=["__pycache__", "*.pyc"]
-            ),
-            timeout=props.cleanup_timeout,
-            memory_size=256,
-            log_group=log_group,
-            description="Terminates instances and deletes launch templates and instance profiles "
-            "that Karpenter left for the cluster, on stack delete",
-        )
-        policy = iam.Policy(namespace, "Policy", statements=self._cleanup_statements(), roles=[role])
-
-        resource = cdk.CustomResource(
-            namespace,
-            "Resource",
-            service_token=function.function_arn,
-            resource_type="Custom::KarpenterCleanup",
-            properties={"ClusterName": self.cluster_name},
-            # If the function dies without answering, CloudFormation gives up after this rather
-            # than after the default hour.
-            service_timeout=props.cleanup_timeout.plus(cdk.Duration.minutes(2)),
-        )
-        # Deleted before its permissions, its logs, the node role (its instance profiles must be
-        # gone first) and the cluster.
-        for dependency in (policy, role, log_group, self.node_role, self.cluster):
-            resource.node.add_dependency(dependency)
-        scoped_by_tags = (
-            "Karpenter names its {what} at run time; a condition limits deletion to those tagged "
-            "kubernetes.io/cluster/<cluster>=owned with {tag}, as the controller's own policy does."
-        )
-        ec2_arn = "arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>"
-        _acknowledge(
-            policy,
-            {
-                "AwsSolutions-IAM5[Resource::*]": "DescribeInstances, DescribeLaunchTemplates and "
-                "ListInstanceProfiles support no resource-level scoping, and they only read.",
-                f"AwsSolutions-IAM5[Resource::{ec2_arn}:instance/*]": scoped_by_tags.format(
-                    what="instances", tag="a karpenter.sh/nodepool tag"
-                ),
-                f"AwsSolutions-IAM5[Resource::{ec2_arn}:launch-template/*]": scoped_by_tags.format(
-                    what="launch templates", tag="a karpenter.sh/nodepool tag"
-                ),
-                f"AwsSolutions-IAM5[Resource::{_PROFILE_ARN}]": scoped_by_tags.format(
-                    what="instance profiles", tag="this region and an EC2NodeClass tag (reading is harmless)"
-                ),
-            },
-        )
-        return resource
-
-    def _cleanup_statements(self) -> list[iam.PolicyStatement]:
-        """The cleanup's IAM: the controller's own deletion conditions, nothing wider."""
-        partition, region, account = cdk.Aws.PARTITION, cdk.Aws.REGION, cdk.Aws.ACCOUNT_ID
-        cluster_key = f"kubernetes.io/cluster/{self.cluster_name}"
-        owned = {f"aws:ResourceTag/{cluster_key}": "owned"}
-        if cdk.Token.is_unresolved(self.cluster_name):
-            owned = cdk.CfnJson(self, "CleanupConditionKeys", value=owned)  # type: ignore[assignment]
-        profile_owned: Any = {
-            f"aws:ResourceTag/{cluster_key}": "owned",
-            f"aws:ResourceTag/{REGION_TAG}": region,
-        }
-        if cdk.Token.is_unresolved(self.cluster_name):
-            profile_owned = cdk.CfnJson(self, "CleanupProfileConditionKeys", value=profile_owned)
-        return [
-            iam.PolicyStatement(
-                sid="DescribeClusterResources",
-                # Describe calls support no resource-level scoping.
-                actions=["ec2:DescribeInstances", "ec2:DescribeLaunchTemplates"],
-                resources=["*"],
-                conditions={"StringEquals": {"aws:RequestedRegion": region}},
-            ),
-            iam.PolicyStatement(
-                sid="DeleteClusterInstancesAndLaunchTemplates",
-                actions=["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
-                resources=[
-                    f"arn:{partition}:ec2:{region}:{account}:instance/*",
-                    f"arn:{partition}:ec2:{region}:{account}:launch-template/*",
-                ],
-                conditions={"StringEquals": owned, "StringLike": {f"aws:ResourceTag/{NODEPOOL_TAG}": "*"}},
-            ),
-            iam.PolicyStatement(
-                sid="ListInstanceProfiles",
-                actions=["iam:ListInstanceProfiles"],
-                resources=["*"],
-            ),
-            iam.PolicyStatement(
-                sid="ReadInstanceProfiles",
-                actions=["iam:GetInstanceProfile", "iam:ListInstanceProfileTags"],
-                resources=[f"arn:{partition}:iam::{account}:instance-profile/*"],
-            ),
-            iam.PolicyStatement(
-                sid="DeleteClusterInstanceProfiles",
-                actions=["iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
-                resources=[f"arn:{partition}:iam::{account}:instance-profile/*"],
-                conditions={
-                    "StringEquals": profile_owned,
-                    "StringLike": {f"aws:ResourceTag/{NODECLASS_TAG}": "*"},
-                },
-            ),
-        ]
 
 
 def _literal_cluster_name(cluster: eks.Cluster) -> str:
