@@ -63,12 +63,17 @@ def direct_custom_resource(
         runtime=lambda_.Runtime.PYTHON_3_14,
         architecture=lambda_.Architecture.ARM_64,
         handler=f"{handler_module}.handler",
-        # Its own handler only: the folder holds the unit's other handlers too, and bytecode
-        # caches would change the asset hash (and the function) from run to run.
-        code=lambda_.Code.from_asset(str(RUNTIME), exclude=["*", "!__init__.py", f"!{handler_module}.py"]),
+        # Its own handler and the unit's response module only: the folder holds the unit's other
+        # handlers too, and bytecode caches would change the asset hash from run to run.
+        code=lambda_.Code.from_asset(
+            str(RUNTIME), exclude=["*", "!__init__.py", "!cfn_response.py", f"!{handler_module}.py"]
+        ),
         timeout=timeout,
         memory_size=128,
         log_group=log_group,
+        # CloudFormation invokes it asynchronously and does not retry: a retried request would
+        # race the failure that the ServiceTimeout already reports (and a retried Create acts twice).
+        retry_attempts=0,
         description=description,
     )
     policy = iam.Policy(scope, "Policy", roles=[role], statements=list(statements))

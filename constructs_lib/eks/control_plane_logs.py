@@ -65,6 +65,8 @@ class ControlPlaneLogsGuard(Construct):
                     actions=["eks:DescribeCluster"],
                     resources=[f"arn:{partition}:eks:{region}:{account}:cluster/{name}"],
                 ),
+                # Its Delete acts only while its own stack is being deleted or rolled back.
+                iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[cdk.Aws.STACK_ID]),
             ],
             timeout=watch.plus(cdk.Duration.minutes(2)),
             service_timeout=watch.plus(cdk.Duration.minutes(3)),

@@ -8,6 +8,7 @@ The handler runs against moto with the same calls it makes in a real account.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import json
 from collections.abc import Iterator
@@ -17,9 +18,11 @@ from unittest import mock
 import boto3
 import pytest
 from aws_cdk.assertions import Match
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from constructs_lib.eks.control_plane_logs import ControlPlaneLogsGuard
+from constructs_lib.eks.runtime import cfn_response
 from constructs_lib.eks.runtime import control_plane_logs as handler_module
 from constructs_lib.eks.runtime.control_plane_logs import (
     ClusterStillExists,
@@ -52,12 +55,17 @@ def mocked_aws() -> Iterator[None]:
 
 
 _accounts = itertools.count(200000000001)
+# The clients of the current test's account, which the handler's own boto3.client calls get.
+aws_clients: dict[str, Any] = {}
 
 
 @pytest.fixture
 def aws(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setenv("MOTO_ACCOUNT_ID", str(next(_accounts)))
-    return {"logs": boto3.client("logs", region_name=REGION), "eks": boto3.client("eks", region_name=REGION)}
+    aws_clients.update(
+        logs=boto3.client("logs", region_name=REGION), eks=boto3.client("eks", region_name=REGION)
+    )
+    return aws_clients
 
 
 def _groups(aws: dict[str, Any]) -> list[str]:
@@ -172,15 +180,16 @@ def _event(request_type: str, **extra: Any) -> dict[str, Any]:
 def test_delete_watches_no_longer_than_the_lambda_allows(aws: dict[str, Any]) -> None:
     fake = FakeClock()
     start = fake.now
-    handle(
-        _event("Delete"),
-        remaining_seconds=120,
-        logs=aws["logs"],
-        eks=aws["eks"],
-        clock=fake.clock,
-        sleep=fake.sleep,
-    )
-    assert fake.now - start <= 120 - handler_module.RESPONSE_RESERVE_SECONDS
+    with mock.patch.object(cfn_response, "stack_is_being_torn_down", return_value=True):
+        handle(
+            _event("Delete"),
+            remaining_seconds=120,
+            logs=aws["logs"],
+            eks=aws["eks"],
+            clock=fake.clock,
+            sleep=fake.sleep,
+        )
+    assert fake.now - start <= 120 - cfn_response.MARGIN_MS / 1000
 
 
 def test_update_with_the_same_name_touches_nothing(aws: dict[str, Any]) -> None:
@@ -203,11 +212,27 @@ class _Context:
         return 300_000
 
 
-def _respond(event: dict[str, Any]) -> dict[str, Any]:
-    """Run the handler with the ResponseURL PUT and the clock mocked; the body CloudFormation gets."""
+def _respond(event: dict[str, Any], stack_status: str = "DELETE_IN_PROGRESS") -> dict[str, Any]:
+    """Run the handler with the ResponseURL PUT, the stack's status and the clock mocked.
+
+    Returns the body CloudFormation gets. moto's CloudFormation never shows DELETE_IN_PROGRESS, so
+    botocore's Stubber answers the guard's DescribeStacks through a real, validating client.
+    """
     fake = FakeClock()
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    stubber = Stubber(cloudformation)
+    stack = {
+        "StackName": "Eks",
+        "StackId": event["StackId"],
+        "CreationTime": datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC),
+        "StackStatus": stack_status,
+    }
+    stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": event["StackId"]})
+    clients = {"cloudformation": cloudformation, "logs": aws_clients["logs"], "eks": aws_clients["eks"]}
     with (
-        mock.patch.object(handler_module.urllib.request, "urlopen") as urlopen,
+        stubber,
+        mock.patch.object(boto3, "client", side_effect=lambda service, **_: clients[service]),
+        mock.patch.object(cfn_response.urllib.request, "urlopen") as urlopen,
         mock.patch.object(handler_module.time, "sleep", fake.sleep),
         mock.patch.object(handler_module.time, "monotonic", fake.clock),
     ):
@@ -229,12 +254,24 @@ def test_handler_answers_cloudformation_on_create(aws: dict[str, Any]) -> None:
     assert _groups(aws) == []
 
 
-def test_handler_answers_cloudformation_on_delete_with_the_known_id(aws: dict[str, Any]) -> None:
+@pytest.mark.parametrize("torn_down", ["DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"])
+def test_handler_answers_cloudformation_on_delete_with_the_known_id(
+    aws: dict[str, Any], torn_down: str
+) -> None:
     aws["logs"].create_log_group(logGroupName=GROUP)
-    body = _respond(_event("Delete", PhysicalResourceId="eks-control-plane-logs-old"))
+    body = _respond(_event("Delete", PhysicalResourceId="eks-control-plane-logs-old"), torn_down)
     assert body["Status"] == "SUCCESS"
     assert body["PhysicalResourceId"] == "eks-control-plane-logs-old"
     assert _groups(aws) == []
+
+
+@pytest.mark.parametrize("live", ["UPDATE_COMPLETE", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"])
+def test_delete_during_an_update_deletes_nothing(aws: dict[str, Any], live: str) -> None:
+    aws["logs"].create_log_group(logGroupName=GROUP)
+    body = _respond(_event("Delete", PhysicalResourceId="eks-control-plane-logs-old"), live)
+    assert body["Status"] == "SUCCESS"
+    assert body["Reason"].startswith("stack is not being deleted or rolled back")
+    assert _groups(aws) == [GROUP]
 
 
 def test_handler_reports_a_one_line_failure(aws: dict[str, Any]) -> None:
@@ -341,6 +378,8 @@ def test_sandbox_guard_may_delete_only_the_one_control_plane_group(eks_sandbox: 
             "Effect": "Allow",
             "Resource": _join(f"eks::cluster/{CLUSTER}"),
         },
+        # Its own stack's status only: the guard acts on Delete only when the stack is torn down.
+        {"Action": "cloudformation:DescribeStacks", "Effect": "Allow", "Resource": {"Ref": "AWS::StackId"}},
     ]
 
 
@@ -355,6 +394,7 @@ def test_sandbox_guard_role_writes_only_its_own_logs(eks_sandbox: EksSynth) -> N
     ]
     actions = sorted(str(a) for statements in policies for s in statements for a in _as_list(s["Action"]))
     assert actions == [
+        "cloudformation:DescribeStacks",
         "eks:DescribeCluster",
         "logs:CreateLogStream",
         "logs:DeleteLogGroup",
@@ -377,7 +417,11 @@ def test_sandbox_guard_code_is_the_runtime_folder_alone(eks_sandbox: EksSynth) -
     resource = eks_sandbox.json["Resources"][eks_sandbox.logical_id(function)]
     asset_hash = resource["Properties"]["Code"]["S3Key"].removesuffix(".zip")
     asset = eks_sandbox.result.outdir / f"asset.{asset_hash}"
-    assert sorted(p.name for p in asset.iterdir()) == ["__init__.py", "control_plane_logs.py"]
+    assert sorted(p.name for p in asset.iterdir()) == [
+        "__init__.py",
+        "cfn_response.py",
+        "control_plane_logs.py",
+    ]
 
 
 def test_variant_guard_follows_the_cluster_name(eks_variant: EksSynth) -> None:

@@ -8,6 +8,7 @@ request and the response against the service model.
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -18,11 +19,13 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from constructs_lib.eks.runtime import cfn_response
 from constructs_lib.eks.runtime import load_balancer_cleanup as handler_module
 from tests.eks.conftest import EksSynth
 
 REGION = "ap-northeast-1"
 STACK_ID = "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/Eks/0b1c2d3e"
+MARGIN_SECONDS = cfn_response.MARGIN_MS / 1000
 CLUSTER = "containers-update"
 OTHER = "another-cluster"
 TAG = "elbv2.k8s.aws/cluster"
@@ -153,10 +156,12 @@ def referenced_groups(ec2: Any, group_id: str) -> set[str]:
     return {pair["GroupId"] for p in group["IpPermissions"] for pair in p.get("UserIdGroupPairs", [])}
 
 
+@pytest.mark.parametrize("torn_down", ["DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"])
 def test_deletes_this_clusters_load_balancers_target_groups_and_security_groups_only(
-    aws: dict[str, Any],
+    aws: dict[str, Any], torn_down: str
 ) -> None:
-    stack_status(aws["stubber"], "DELETE_IN_PROGRESS")
+    # ROLLBACK_IN_PROGRESS: a first deploy that failed deletes the Ingress too, and its ALB with it.
+    stack_status(aws["stubber"], torn_down)
     clock = FakeClock()
     status, reason = handler_module.on_delete(
         event("Delete", aws["vpc_id"]),
@@ -196,20 +201,23 @@ def test_leaves_groups_tagged_for_the_cluster_in_another_vpc(aws: dict[str, Any]
     assert elsewhere in security_groups(ec2)
 
 
-@pytest.mark.parametrize("status", ["UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS"])
+@pytest.mark.parametrize(
+    "status", ["UPDATE_COMPLETE", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS"]
+)
 def test_delete_during_an_update_deletes_nothing(aws: dict[str, Any], status: str) -> None:
     stack_status(aws["stubber"], status)
     before = load_balancers(aws["elbv2"]), target_groups(aws["elbv2"]), security_groups(aws["ec2"])
     result, reason = handler_module.on_delete(event("Delete", aws["vpc_id"]), remaining_seconds=600)
     assert result == "SUCCESS"
-    assert reason.startswith(f"stack is {status}, not being deleted")
+    assert reason.startswith("stack is not being deleted or rolled back")
     assert (load_balancers(aws["elbv2"]), target_groups(aws["elbv2"]), security_groups(aws["ec2"])) == before
 
 
-def test_fails_without_deleting_when_the_stack_status_is_unknown(aws: dict[str, Any]) -> None:
+def test_deletes_nothing_when_the_stack_status_is_unknown(aws: dict[str, Any]) -> None:
     aws["stubber"].add_client_error("describe_stacks", service_error_code="Throttling", http_status_code=400)
     status, reason = handler_module.on_delete(event("Delete", aws["vpc_id"]), remaining_seconds=600)
-    assert (status, reason) == ("FAILED", "nothing deleted: could not read the stack status (Throttling)")
+    assert status == "SUCCESS"
+    assert reason.startswith("stack is not being deleted or rolled back")
     assert aws["ours"]["lb"] in load_balancers(aws["elbv2"])
 
 
@@ -245,8 +253,8 @@ def test_retries_dependency_violation_until_the_deadline_then_fails_naming_the_g
     )
     assert status == "FAILED"
     # Stopped before the reserve kept to answer CloudFormation, after retrying all along.
-    assert clock.slept >= 300 - handler_module.RESPONSE_RESERVE_SECONDS - handler_module.POLL_SECONDS
-    assert clock.slept <= 300 - handler_module.RESPONSE_RESERVE_SECONDS
+    assert clock.slept >= 300 - MARGIN_SECONDS - handler_module.POLL_SECONDS
+    assert clock.slept <= 300 - MARGIN_SECONDS
     assert stuck.attempts > 2 * 20
     assert "\n" not in reason
     for group_id in aws["ours"]["sgs"]:
@@ -256,28 +264,34 @@ def test_retries_dependency_violation_until_the_deadline_then_fails_naming_the_g
     assert aws["ours"]["tg"] not in target_groups(aws["elbv2"])
 
 
-def test_create_and_update_answer_success_without_calling_aws() -> None:
+def _answer(request: dict[str, Any]) -> dict[str, Any]:
+    """The body the handler PUT to CloudFormation."""
     context = mock.Mock(get_remaining_time_in_millis=lambda: 600_000)
-    for request_type in ("Create", "Update"):
-        with (
-            mock.patch.object(handler_module, "_send") as send,
-            mock.patch.object(handler_module, "client") as client,
-        ):
-            handler_module.handler(event(request_type), context)
-        client.assert_not_called()
-        [(_, status, _, physical_id)] = [call.args for call in send.call_args_list]
-        assert (status, physical_id) == ("SUCCESS", f"load-balancer-controller-cleanup-{CLUSTER}")
+    with mock.patch.object(cfn_response.urllib.request, "urlopen") as urlopen:
+        handler_module.handler(request, context)
+    [call] = urlopen.call_args_list
+    return dict(json.loads(call.args[0].data))
+
+
+def test_create_and_update_answer_success_without_calling_aws() -> None:
+    with mock.patch.object(handler_module, "client") as client:
+        created = _answer({**event("Create"), "PhysicalResourceId": None})
+        updated = _answer(event("Update"))
+    client.assert_not_called()
+    assert (created["Status"], created["PhysicalResourceId"]) == ("SUCCESS", "LoadBalancerCleanup-r1")
+    assert (updated["Status"], updated["PhysicalResourceId"]) == (
+        "SUCCESS",
+        f"load-balancer-controller-cleanup-{CLUSTER}",
+    )
 
 
 def test_unexpected_error_is_a_one_line_failure() -> None:
-    context = mock.Mock(get_remaining_time_in_millis=lambda: 600_000)
-    with (
-        mock.patch.object(handler_module, "_send") as send,
-        mock.patch.object(handler_module, "on_delete", side_effect=RuntimeError("boom\nsecond line")),
-    ):
-        handler_module.handler(event("Delete"), context)
-    [(_, status, reason, _)] = [call.args for call in send.call_args_list]
-    assert (status, reason) == ("FAILED", "load balancer cleanup: RuntimeError: boom second line")
+    with mock.patch.object(handler_module, "on_delete", side_effect=RuntimeError("boom\nsecond line")):
+        body = _answer(event("Delete"))
+    assert (body["Status"], body["Reason"]) == (
+        "FAILED",
+        "load balancer cleanup: RuntimeError: boom second line",
+    )
 
 
 # --- Template ---------------------------------------------------------------------------------
@@ -389,12 +403,16 @@ def test_rejects_a_token_cluster_name() -> None:
         LoadBalancerControllerCleanup(stack, "Cleanup", cluster_name=cdk.Aws.STACK_NAME, vpc=vpc)
 
 
-def test_cleanup_code_is_its_own_handler_alone(eks_sandbox: EksSynth) -> None:
+def test_cleanup_code_is_its_own_handler_and_the_response_module_alone(eks_sandbox: EksSynth) -> None:
     function = _cleanup(eks_sandbox).function
     resource = eks_sandbox.json["Resources"][eks_sandbox.logical_id(function)]
     asset_hash = resource["Properties"]["Code"]["S3Key"].removesuffix(".zip")
     asset = eks_sandbox.result.outdir / f"asset.{asset_hash}"
-    assert sorted(p.name for p in asset.iterdir()) == ["__init__.py", "load_balancer_cleanup.py"]
+    assert sorted(p.name for p in asset.iterdir()) == [
+        "__init__.py",
+        "cfn_response.py",
+        "load_balancer_cleanup.py",
+    ]
 
 
 class _SlowLoadBalancers:
@@ -420,6 +438,6 @@ def test_waits_for_load_balancers_only_until_the_deadline(aws: dict[str, Any]) -
         clock=handler_module.Clock(clock.now, clock.sleep),
     )
     assert status == "FAILED"
-    assert clock.slept <= 120 - handler_module.RESPONSE_RESERVE_SECONDS
+    assert clock.slept <= 120 - MARGIN_SECONDS
     assert f"{aws['ours']['lb']} (still deleting at the deadline)" in reason
     assert aws["theirs"]["lb"] not in reason

@@ -438,13 +438,30 @@ def test_cleanup_permissions_are_scoped_by_the_cluster_tags(built: Built) -> Non
     }
     unscoped = {sid for sid, s in statements.items() if s["Resource"] == "*"}
     assert unscoped == {"DescribeClusterResources", "ListInstanceProfiles"}
+    # The handler acts only while its own stack is being deleted or rolled back.
+    assert statements["ReadOwnStack"] == {
+        "Sid": "ReadOwnStack",
+        "Action": "cloudformation:DescribeStacks",
+        "Effect": "Allow",
+        "Resource": {"Ref": "AWS::StackId"},
+    }
+
+
+def test_cleanup_is_never_retried_by_lambda(built: Built) -> None:
+    function = _logical_id(built, built.karpenter.cleanup.function)
+    built.template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {"FunctionName": {"Ref": function}, "MaximumRetryAttempts": 0, "Qualifier": "$LATEST"},
+    )
 
 
 def test_cleanup_asset_holds_only_the_runtime_folder(built: Built) -> None:
-    # The handler module sits at the asset's root, so `cleanup.handler` resolves in Lambda.
+    # The handler module sits at the asset's root, so `cleanup.handler` resolves in Lambda, and
+    # imports the unit's response module from there.
     import constructs_lib.eks.karpenter.runtime.cleanup as handler_module
 
     assert callable(handler_module.handler)
+    assert handler_module.cfn_response.__name__.endswith("cfn_response")
 
 
 # --- Node class -------------------------------------------------------------------------------

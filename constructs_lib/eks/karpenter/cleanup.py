@@ -66,6 +66,9 @@ class KarpenterCleanup(Construct):
             timeout=timeout,
             memory_size=256,
             log_group=self.log_group,
+            # CloudFormation invokes it asynchronously and does not retry: a retried Delete would
+            # race the failure that the ServiceTimeout already reports.
+            retry_attempts=0,
             description="Terminates instances and deletes launch templates and instance profiles "
             "that Karpenter left for the cluster, on stack delete",
         )
@@ -145,6 +148,12 @@ class KarpenterCleanup(Construct):
                 sid="ReadInstanceProfiles",
                 actions=["iam:GetInstanceProfile", "iam:ListInstanceProfileTags"],
                 resources=[f"arn:{partition}:iam::{account}:instance-profile/*"],
+            ),
+            iam.PolicyStatement(
+                sid="ReadOwnStack",
+                # The handler deletes only while its own stack is being deleted or rolled back.
+                actions=["cloudformation:DescribeStacks"],
+                resources=[cdk.Aws.STACK_ID],
             ),
             iam.PolicyStatement(
                 sid="DeleteClusterInstanceProfiles",
