@@ -32,13 +32,7 @@ from constructs_lib.eks import (
     Ipv6Cluster,
     Ipv6ClusterProps,
 )
-from constructs_lib.eks.karpenter import (
-    GpuNodePoolSpec,
-    Karpenter,
-    KarpenterProps,
-    NodeClassSpec,
-    NodePoolSpec,
-)
+from constructs_lib.eks.karpenter import Karpenter, KarpenterProps, NodeClassSpec
 from stacks.config.eks import EksConfig, NodeGroupConfig
 
 KUBERNETES_VERSIONS = {"1.35": eks.KubernetesVersion.V1_35, "1.36": eks.KubernetesVersion.V1_36}
@@ -174,7 +168,6 @@ def _karpenter_props(
     removal_policy: cdk.RemovalPolicy,
     log_retention: logs.RetentionDays,
 ) -> KarpenterProps:
-    general, gpu = config.karpenter.general, config.karpenter.gpu
     return KarpenterProps(
         discovery_tag_value=discovery_tag,
         # Two replicas need two system nodes (the chart keeps replicas on different hosts).
@@ -182,25 +175,8 @@ def _karpenter_props(
         controller_node_selector=SYSTEM_NODE_LABELS,
         controller_tolerations=tuple(SYSTEM_POD_TOLERATIONS),
         node_class=NodeClassSpec(bottlerocket_version=config.karpenter.bottlerocket_version),
-        node_pool=NodePoolSpec(
-            architectures=general.architectures,
-            capacity_types=general.capacity_types,
-            instance_categories=general.instance_categories,
-            min_instance_generation=general.min_instance_generation,
-            cpu_limit=general.cpu_limit,
-            memory_limit_gib=general.memory_limit_gib,
-            consolidate_after=general.consolidate_after,
-            expire_after=general.expire_after,
-        ),
-        gpu_node_pool=GpuNodePoolSpec(
-            enabled=gpu.enabled,
-            instance_families=gpu.instance_families,
-            architectures=gpu.architectures,
-            capacity_types=gpu.capacity_types,
-            gpu_limit=gpu.gpu_limit,
-            cpu_limit=gpu.cpu_limit,
-            memory_limit_gib=gpu.memory_limit_gib,
-        ),
+        node_pool=config.karpenter.general,
+        gpu_node_pool=config.karpenter.gpu,
         removal_policy=removal_policy,
         cleanup_log_retention=log_retention,
     )

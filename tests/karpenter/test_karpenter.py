@@ -508,19 +508,22 @@ def test_node_class_uses_pinned_bottlerocket_discovery_tags_and_imdsv2(built: Bu
         ),
         (
             lambda: GpuNodePoolSpec(enabled=True),
-            "gpu_node_pool.gpu_limit must be a positive whole number, got None",
+            "gpu_limit must be set when the GPU pool is enabled, got None",
         ),
-        (lambda: GpuNodePoolSpec(enabled=True, gpu_limit=2), "gpu_node_pool.cpu_limit must be a positive"),
-        (lambda: NodePoolSpec(instance_categories=()), "node_pool.instance_categories must not be empty"),
+        (
+            lambda: GpuNodePoolSpec(enabled=True, gpu_limit=2),
+            "cpu_limit must be set when the GPU pool is enabled",
+        ),
+        (lambda: NodePoolSpec(instance_categories=()), "instance_categories must not be empty"),
         (
             lambda: NodePoolSpec(architectures=("x86",)),
-            "node_pool.architectures must be a subset of amd64, arm64",
+            "architectures must be a subset of amd64, arm64",
         ),
-        (lambda: NodePoolSpec(cpu_limit=0), "node_pool.cpu_limit must be a positive whole number, got 0"),
-        (lambda: NodePoolSpec(expire_after="30 days"), "node_pool.expire_after must be a duration"),
+        (lambda: NodePoolSpec(cpu_limit=0), "cpu_limit must be a positive whole number, got 0"),
+        (lambda: NodePoolSpec(expire_after="30 days"), "expire_after must be a duration"),
         (
             lambda: NodePoolSpec(termination_grace_period="Never"),
-            "node_pool.termination_grace_period must be a duration like 5m or 1h, got 'Never'",
+            "termination_grace_period must be a duration like 5m or 1h, got 'Never'",
         ),
         (
             lambda: NodeClassSpec(bottlerocket_version="latest"),
