@@ -45,6 +45,7 @@ from constructs import Construct, IConstruct
 
 from ._nag import acknowledge as _acknowledge
 from .cleanup import KarpenterCleanup
+from .cluster_checks import check_controller_nodes, check_not_auto_mode
 from .controller_policies import controller_policies
 from .interruption import InterruptionQueue
 from .node_pools import (
@@ -131,8 +132,9 @@ class Karpenter(Construct):
     """Karpenter on an IPv6 `aws_eks_v2.Cluster`, with a teardown that leaves nothing behind.
 
     The cluster must have a kubectl provider (`kubectl_provider_options` with the kubectl layer
-    of its Kubernetes version), authentication through access entries, and a managed node group
-    labelled as `props.controller_node_selector` says. Pod Identity: the construct's
+    of its Kubernetes version), authentication through access entries, no EKS Auto Mode, and a
+    managed node group labelled as `props.controller_node_selector` says, added before Karpenter
+    (both checked at synth, see `cluster_checks.py`). Pod Identity: the construct's
     `ServiceAccount` applies the service account itself, so the chart is told not to create one
     (`serviceAccount.create=false`).
 
@@ -149,6 +151,8 @@ class Karpenter(Construct):
         self, scope: Construct, construct_id: str, *, cluster: eks.Cluster, props: KarpenterProps
     ) -> None:
         super().__init__(scope, construct_id)
+        check_not_auto_mode(cluster)
+        check_controller_nodes(cluster, props.controller_node_selector)
         self.cluster = cluster
         # jsii's Python stubs omit `kubectl_provider_options` from `Cluster`, so mypy does not see
         # that it implements `ICluster`; it does.
