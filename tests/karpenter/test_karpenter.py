@@ -295,6 +295,16 @@ def test_crds_come_from_the_karpenter_crd_chart_of_the_same_version(built: Built
             "SkipCrds": Match.absent(),
         },
     )
+    # Helm v4 re-applies the controller chart's crds/ on install: both charts take one version.
+    versions = {
+        resource["Properties"]["Release"]: resource["Properties"]["Version"]
+        for resource in built.template.find_resources("Custom::AWSCDK-EKS-HelmChart").values()
+        if resource["Properties"]["Release"] in ("karpenter", "karpenter-crd")
+    }
+    assert versions == {
+        "karpenter": KarpenterProps.chart_version,
+        "karpenter-crd": KarpenterProps.chart_version,
+    }
 
 
 # --- Delete order -----------------------------------------------------------------------------

@@ -26,9 +26,10 @@ the manifests reuse the cluster's kubectl provider. Only when the cluster's name
 CfnUtils function), because that name sits inside IAM condition keys.
 
 CRDs: installed and upgraded through the separate `karpenter-crd` chart, which Karpenter's
-upgrade guide recommends, because Helm installs a chart's `crds/` directory once and never
-upgrades it. With the CRDs as ordinary templates of their own release, raising `chart_version`
-upgrades CRDs before the controller that needs them (the controller chart depends on it).
+upgrade guide recommends, because `helm upgrade` never touches a chart's `crds/` directory: with
+the CRDs as ordinary templates of their own release, raising `chart_version` upgrades CRDs before
+the controller that needs them (the controller chart depends on it). One `chart_version` serves
+both charts, so that they cannot drift apart (see the controller chart below for why that matters).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from .node_pools import (
     gpu_node_pool_manifest,
 )
 
+KARPENTER_VERSION = "1.14.1"
 CHART_REPOSITORY = "oci://public.ecr.aws/karpenter/karpenter"
 CRD_CHART_REPOSITORY = "oci://public.ecr.aws/karpenter/karpenter-crd"
 DISCOVERY_TAG_KEY = "karpenter.sh/discovery"
@@ -86,7 +88,8 @@ class KarpenterProps:
     """
 
     discovery_tag_value: str
-    chart_version: str = "1.14.1"
+    # Both charts, `karpenter-crd` and `karpenter`: one version, so that they cannot drift apart.
+    chart_version: str = KARPENTER_VERSION
     # kube-system, as the upstream getting-started guide installs it: the controller is a
     # cluster-critical add-on, and its pods get system-cluster-critical priority there.
     namespace: str = "kube-system"
@@ -237,8 +240,11 @@ class Karpenter(Construct):
             release="karpenter",
             create_namespace=False,
             # Declares intent only: aws_eks_v2's Helm handler (2.275) reads SkipCrds but does not
-            # pass it to helm. Harmless, because the karpenter-crd release has installed the CRDs
-            # by then and Helm never installs or upgrades a chart's crds/ that already exist.
+            # pass it to helm. The kubectl layer's Helm is v4, whose install applies a chart's
+            # crds/ with server-side apply, updating CRDs that already exist (helm/helm
+            # pkg/action/install.go installCRDs, pkg/kube/client.go Create); an upgrade leaves
+            # crds/ alone. So this chart's first install re-applies the CRDs that the karpenter-crd
+            # release installed: harmless only because both charts take the one `chart_version`.
             skip_crds=True,
             # Wait for the webhook-free controller to become ready, so that the NodePools
             # applied next are reconciled at once and a broken release fails the deployment.
