@@ -31,6 +31,8 @@ from constructs_lib.eks import (
     DualStackWebAppProps,
     Ipv6Cluster,
     Ipv6ClusterProps,
+    LogEncryptionKey,
+    control_plane_log_group_name,
 )
 from constructs_lib.eks.karpenter import Karpenter, KarpenterProps, NodeClassSpec
 from stacks.config.eks import EksConfig, NodeGroupConfig
@@ -62,6 +64,13 @@ class EksStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # The stack's log key; the control-plane group (the audit log) is its named group.
+        self.logs_key = LogEncryptionKey(
+            self,
+            "LogsKey",
+            log_group_names=[control_plane_log_group_name(cluster_name)],
+            removal_policy=removal_policy,
+        )
         self.cluster = Ipv6Cluster(
             self,
             "Cluster",
@@ -77,6 +86,7 @@ class EksStack(cdk.Stack):
                 else (),
                 control_plane_logs=[CONTROL_PLANE_LOGS[name] for name in config.control_plane_logs],
                 log_retention=log_retention,
+                log_encryption_key=self.logs_key.key,
                 removal_policy=removal_policy,
                 addon_versions=config.addon_versions,
                 system_nodes=_nodegroup_props(config.system_nodes),

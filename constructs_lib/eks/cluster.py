@@ -49,6 +49,11 @@ DEFAULT_CONTROL_PLANE_LOGS = (
 ADDONS = ("vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent")
 
 
+def control_plane_log_group_name(cluster_name: str) -> str:
+    """The group EKS writes control-plane logs to (a name EKS fixes)."""
+    return f"/aws/eks/{cluster_name}/cluster"
+
+
 @dataclass(frozen=True)
 class Ipv6ClusterProps:
     """Settings of an `Ipv6Cluster`.
@@ -68,6 +73,10 @@ class Ipv6ClusterProps:
     public_access_cidrs: Sequence[str] = ("0.0.0.0/0",)
     control_plane_logs: Sequence[eks.ClusterLoggingTypes] = DEFAULT_CONTROL_PLANE_LOGS
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
+    # Encrypts the control-plane log group (it holds the audit log). Its policy must admit
+    # CloudWatch Logs for `/aws/eks/<cluster_name>/cluster` (`LogEncryptionKey` does). None:
+    # CloudWatch Logs' own encryption.
+    log_encryption_key: kms.IKey | None = None
     # For the secrets key and the control-plane log group; the cluster is always deleted with
     # the stack. A sandbox leaves nothing behind (DESTROY also adds the control-plane log guard);
     # production passes RETAIN (the control-plane group then becomes RetainExceptOnCreate).
@@ -132,8 +141,10 @@ class Ipv6Cluster(Construct):
         self.log_group = logs.LogGroup(
             self,
             "ControlPlaneLogs",
-            log_group_name=f"/aws/eks/{props.cluster_name}/cluster",
+            log_group_name=control_plane_log_group_name(props.cluster_name),
             retention=props.log_retention,
+            # The group references the key: CloudFormation creates the key first and deletes it last.
+            encryption_key=props.log_encryption_key,
             removal_policy=(
                 cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
                 if props.removal_policy == cdk.RemovalPolicy.RETAIN
