@@ -190,7 +190,8 @@ class PullThroughCache(Construct):
         return grant.combine(token)
 
     def _acknowledge_pull(self, grantee: iam.IGrantable, upstream_image: str) -> None:
-        policy = grantee.grant_principal.node.try_find_child("DefaultPolicy")
+        principal = grantee.grant_principal
+        policy = principal.node.try_find_child("DefaultPolicy") if isinstance(principal, Construct) else None
         if policy is None:
             return
         name, _ = self._resolve(upstream_image)

@@ -51,7 +51,9 @@ class FakePullThroughCache:
             grantee=grantee, actions=["ecr:GetAuthorizationToken"], resource_arns=["*"]
         )
         # Like the real cache, which owns the reasons for its two wildcards.
-        policy = grantee.grant_principal.node.find_child("DefaultPolicy")
+        principal = grantee.grant_principal
+        assert isinstance(principal, iam.Role)
+        policy = principal.node.find_child("DefaultPolicy")
         cdk.Validations.of(policy).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]", reason="GetAuthorizationToken (stand-in)"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.eks.conftest import EksSynth
+from tests.helpers import logical_id
 
 REQUIRED_LOGS = {"api", "audit", "authenticator"}
 
@@ -89,8 +90,8 @@ def test_eks_template_passes_cfn_lint(synth: EksSynth) -> None:
 
 def test_every_control_plane_log_group_is_encrypted_with_the_stacks_rotating_key(synth: EksSynth) -> None:
     stack, resources = synth.stack, synth.json["Resources"]
-    group = resources[synth.logical_id(stack.cluster.log_group)]
-    key_id = synth.logical_id(stack.logs_key.key)
+    group = resources[logical_id(stack.cluster.log_group)]
+    key_id = logical_id(stack.logs_key.key)
     assert (
         key_id == "LogsKey195F8DFC"
     )  # pinned: a renamed key would be replaced, and the audit log unreadable

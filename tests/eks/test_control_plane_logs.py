@@ -32,6 +32,7 @@ from constructs_lib.eks.runtime.control_plane_logs import (
     sweep,
 )
 from tests.eks.conftest import EksSynth
+from tests.helpers import logical_id
 
 REGION = "ap-northeast-1"
 CLUSTER = "containers-update-sandbox"
@@ -305,11 +306,11 @@ def _guard(synth: EksSynth) -> ControlPlaneLogsGuard:
 def test_sandbox_guard_runs_before_the_group_which_runs_before_the_cluster(eks_sandbox: EksSynth) -> None:
     cluster = eks_sandbox.stack.cluster
     guard = _guard(eks_sandbox)
-    assert eks_sandbox.logical_id(guard) in eks_sandbox.depends_on(cluster.log_group)
-    assert eks_sandbox.logical_id(cluster.log_group) in eks_sandbox.depends_on(cluster.cluster)
+    assert logical_id(guard) in eks_sandbox.depends_on(cluster.log_group)
+    assert logical_id(cluster.log_group) in eks_sandbox.depends_on(cluster.cluster)
     # Its Delete still needs its permissions and its logs, so they are deleted after it.
     for child in (guard.policy, guard.role, guard.log_group):
-        assert eks_sandbox.logical_id(child) in eks_sandbox.depends_on(guard)
+        assert logical_id(child) in eks_sandbox.depends_on(guard)
 
 
 def test_sandbox_guard_is_one_direct_function_with_a_bounded_watch(eks_sandbox: EksSynth) -> None:
@@ -319,7 +320,7 @@ def test_sandbox_guard_is_one_direct_function_with_a_bounded_watch(eks_sandbox: 
     eks_sandbox.template.has_resource_properties(
         GUARD,
         {
-            "ServiceToken": {"Fn::GetAtt": [eks_sandbox.logical_id(function), "Arn"]},
+            "ServiceToken": {"Fn::GetAtt": [logical_id(function), "Arn"]},
             "ClusterName": CLUSTER,
             "WatchSeconds": 180,
             "ServiceTimeout": "360",
@@ -330,7 +331,7 @@ def test_sandbox_guard_is_one_direct_function_with_a_bounded_watch(eks_sandbox: 
         {
             "Handler": "control_plane_logs.handler",
             "Timeout": 300,  # the 180 s watch plus room to answer; CloudFormation waits 360 s
-            "LoggingConfig": {"LogGroup": {"Ref": eks_sandbox.logical_id(guard.log_group)}},
+            "LoggingConfig": {"LogGroup": {"Ref": logical_id(guard.log_group)}},
             "VpcConfig": Match.absent(),
         },
     )
@@ -338,7 +339,7 @@ def test_sandbox_guard_is_one_direct_function_with_a_bounded_watch(eks_sandbox: 
 
 def test_sandbox_guard_logs_to_its_own_group_deleted_with_the_stack(eks_sandbox: EksSynth) -> None:
     log_group = _guard(eks_sandbox).log_group
-    resource = eks_sandbox.json["Resources"][eks_sandbox.logical_id(log_group)]
+    resource = eks_sandbox.json["Resources"][logical_id(log_group)]
     assert resource["DeletionPolicy"] == "Delete"
     assert resource["Properties"]["RetentionInDays"] == 7
 
@@ -363,7 +364,7 @@ def _join(suffix: str) -> dict[str, Any]:
 
 def test_sandbox_guard_may_delete_only_the_one_control_plane_group(eks_sandbox: EksSynth) -> None:
     policy = _guard(eks_sandbox).policy
-    document = eks_sandbox.json["Resources"][eks_sandbox.logical_id(policy)]["Properties"]["PolicyDocument"]
+    document = eks_sandbox.json["Resources"][logical_id(policy)]["Properties"]["PolicyDocument"]
     assert document["Statement"] == [
         {
             "Action": "logs:DeleteLogGroup",
@@ -385,8 +386,8 @@ def test_sandbox_guard_may_delete_only_the_one_control_plane_group(eks_sandbox: 
 
 def test_sandbox_guard_role_writes_only_its_own_logs(eks_sandbox: EksSynth) -> None:
     namespace = _guard(eks_sandbox)
-    role_id = eks_sandbox.logical_id(namespace.node.find_child("Role"))
-    log_group_id = eks_sandbox.logical_id(namespace.node.find_child("LogGroup"))
+    role_id = logical_id(namespace.node.find_child("Role"))
+    log_group_id = logical_id(namespace.node.find_child("LogGroup"))
     policies = [
         r["Properties"]["PolicyDocument"]["Statement"]
         for r in eks_sandbox.json["Resources"].values()
@@ -414,7 +415,7 @@ def _as_list(value: Any) -> list[Any]:
 
 def test_sandbox_guard_code_is_the_runtime_folder_alone(eks_sandbox: EksSynth) -> None:
     function = _guard(eks_sandbox).function
-    resource = eks_sandbox.json["Resources"][eks_sandbox.logical_id(function)]
+    resource = eks_sandbox.json["Resources"][logical_id(function)]
     asset_hash = resource["Properties"]["Code"]["S3Key"].removesuffix(".zip")
     asset = eks_sandbox.result.outdir / f"asset.{asset_hash}"
     assert sorted(p.name for p in asset.iterdir()) == [
@@ -435,7 +436,7 @@ def test_production_has_no_guard_and_retains_the_group_except_on_create(eks_prod
     cluster = eks_production.stack.cluster
     assert cluster.control_plane_logs_guard is None
     eks_production.template.resource_count_is(GUARD, 0)
-    resource = eks_production.json["Resources"][eks_production.logical_id(cluster.log_group)]
+    resource = eks_production.json["Resources"][logical_id(cluster.log_group)]
     assert resource["Properties"]["LogGroupName"] == "/aws/eks/containers-update-production/cluster"
     assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
     assert "DependsOn" not in resource

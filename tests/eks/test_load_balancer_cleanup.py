@@ -22,6 +22,7 @@ from moto import mock_aws
 from constructs_lib.eks.runtime import cfn_response
 from constructs_lib.eks.runtime import load_balancer_cleanup as handler_module
 from tests.eks.conftest import EksSynth
+from tests.helpers import logical_id
 
 REGION = "ap-northeast-1"
 STACK_ID = "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/Eks/0b1c2d3e"
@@ -310,35 +311,33 @@ def test_controller_chart_is_deleted_before_the_cleanup_and_the_cleanup_before_t
     cluster = eks_sandbox.stack.cluster
     assert cluster.alb_controller is not None
     chart = cluster.alb_controller.node.find_child("Resource")
-    cleanup_id = eks_sandbox.logical_id(cleanup.resource)
+    cleanup_id = logical_id(cleanup.resource)
     assert cleanup_id in eks_sandbox.depends_on(chart)
     deps = eks_sandbox.depends_on(cleanup.resource)
     for needed in (cluster.cluster, cleanup.policy, cleanup.role, cleanup.log_group):
-        assert eks_sandbox.logical_id(needed) in deps
+        assert logical_id(needed) in deps
     resource = eks_sandbox.json["Resources"][cleanup_id]
     assert resource["Type"] == "Custom::LoadBalancerControllerCleanup"
     assert resource["Properties"]["ClusterName"] == cluster.cluster_name == "containers-update-sandbox"
     assert resource["Properties"]["VpcId"] == eks_sandbox.stack.resolve(cluster.cluster.vpc.vpc_id)
-    function = eks_sandbox.json["Resources"][eks_sandbox.logical_id(cleanup.function)]["Properties"]
+    function = eks_sandbox.json["Resources"][logical_id(cleanup.function)]["Properties"]
     assert (function["Timeout"], resource["Properties"]["ServiceTimeout"]) == (600, "720")
-    assert resource["Properties"]["ServiceToken"] == {
-        "Fn::GetAtt": [eks_sandbox.logical_id(cleanup.function), "Arn"]
-    }
+    assert resource["Properties"]["ServiceToken"] == {"Fn::GetAtt": [logical_id(cleanup.function), "Arn"]}
     assert function["Handler"] == "load_balancer_cleanup.handler"
-    log_group = eks_sandbox.json["Resources"][eks_sandbox.logical_id(cleanup.log_group)]
+    log_group = eks_sandbox.json["Resources"][logical_id(cleanup.log_group)]
     assert log_group["DeletionPolicy"] == "Delete"
     assert log_group["Properties"]["RetentionInDays"] == 7
-    assert function["LoggingConfig"]["LogGroup"] == {"Ref": eks_sandbox.logical_id(cleanup.log_group)}
+    assert function["LoggingConfig"]["LogGroup"] == {"Ref": logical_id(cleanup.log_group)}
 
 
 def test_production_retains_the_cleanup_logs(eks_production: EksSynth) -> None:
     cleanup = _cleanup(eks_production)
-    log_group = eks_production.json["Resources"][eks_production.logical_id(cleanup.log_group)]
+    log_group = eks_production.json["Resources"][logical_id(cleanup.log_group)]
     assert log_group["DeletionPolicy"] == "Retain"
 
 
 def _statements(synth: EksSynth) -> dict[str, dict[str, Any]]:
-    policy = synth.json["Resources"][synth.logical_id(_cleanup(synth).policy)]
+    policy = synth.json["Resources"][logical_id(_cleanup(synth).policy)]
     return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
 
 
@@ -387,7 +386,7 @@ def test_deletes_are_conditioned_on_the_controllers_cluster_tag(eks_sandbox: Eks
 
 def test_cleanup_role_writes_only_its_own_log_group(eks_sandbox: EksSynth) -> None:
     cleanup = _cleanup(eks_sandbox)
-    role = eks_sandbox.json["Resources"][eks_sandbox.logical_id(cleanup.role)]["Properties"]
+    role = eks_sandbox.json["Resources"][logical_id(cleanup.role)]["Properties"]
     assert "ManagedPolicyArns" not in role
 
 
@@ -405,7 +404,7 @@ def test_rejects_a_token_cluster_name() -> None:
 
 def test_cleanup_code_is_its_own_handler_and_the_response_module_alone(eks_sandbox: EksSynth) -> None:
     function = _cleanup(eks_sandbox).function
-    resource = eks_sandbox.json["Resources"][eks_sandbox.logical_id(function)]
+    resource = eks_sandbox.json["Resources"][logical_id(function)]
     asset_hash = resource["Properties"]["Code"]["S3Key"].removesuffix(".zip")
     asset = eks_sandbox.result.outdir / f"asset.{asset_hash}"
     assert sorted(p.name for p in asset.iterdir()) == [
