@@ -51,3 +51,18 @@ def test_no_custom_resource_function_of_ours_is_retried_by_lambda(sandbox: Synth
                 assert retries.get(function) == 0, f"{resource['Type']} in {stack_id}"
                 checked += 1
     assert checked == len(OURS)
+
+
+def test_each_eks_handler_ships_alone_with_the_response_module(sandbox: Synthesized) -> None:
+    # The EKS unit's runtime/ holds two handlers; each function's package has its own only.
+    resources = sandbox.template_json("Eks")["Resources"]
+    packages = {}
+    for resource in resources.values():
+        if resource["Type"] in ("Custom::LoadBalancerControllerCleanup", "Custom::EksControlPlaneLogsGuard"):
+            function = resources[resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]]
+            asset = sandbox.outdir / f"asset.{function['Properties']['Code']['S3Key'].removesuffix('.zip')}"
+            packages[function["Properties"]["Handler"]] = sorted(p.name for p in asset.iterdir())
+    assert packages == {
+        "load_balancer_cleanup.handler": ["__init__.py", "cfn_response.py", "load_balancer_cleanup.py"],
+        "control_plane_logs.handler": ["__init__.py", "cfn_response.py", "control_plane_logs.py"],
+    }

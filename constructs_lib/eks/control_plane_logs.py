@@ -13,14 +13,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._direct_custom_resource import direct_custom_resource
+from ._direct_custom_resource import DirectCustomResource
 from ._nag import acknowledge, wildcard
 
 # How long the guard watches for EKS re-creating the group after a delete.
 DEFAULT_WATCH = cdk.Duration.minutes(3)
 
 
-class ControlPlaneLogsGuard(Construct):
+class ControlPlaneLogsGuard(DirectCustomResource):
     """One Lambda function, called directly by CloudFormation (no provider framework).
 
     Make the control-plane log group depend on `resource` (`Ipv6Cluster` does), so that the guard
@@ -46,7 +46,6 @@ class ControlPlaneLogsGuard(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY,
     ) -> None:
-        super().__init__(scope, construct_id)
         name = cluster_name
         partition, region, account = cdk.Aws.PARTITION, cdk.Aws.REGION, cdk.Aws.ACCOUNT_ID
         # DeleteLogGroup is authorized against the group's ARN with the trailing `:*`
@@ -54,8 +53,9 @@ class ControlPlaneLogsGuard(Construct):
         # the form without it is listed too, since both name this one group. DescribeCluster
         # (resource type `cluster`) tells a stale group from the group of a live cluster.
         group_arn = f"arn:{partition}:logs:{region}:{account}:log-group:/aws/eks/{name}/cluster"
-        parts = direct_custom_resource(
-            self,
+        super().__init__(
+            scope,
+            construct_id,
             handler_module="control_plane_logs",
             resource_type="Custom::EksControlPlaneLogsGuard",
             properties={"ClusterName": name, "WatchSeconds": int(watch.to_seconds())},
@@ -75,8 +75,6 @@ class ControlPlaneLogsGuard(Construct):
             log_retention=log_retention,
             removal_policy=removal_policy,
         )
-        self.resource, self.function, self.role = parts.resource, parts.function, parts.role
-        self.policy, self.log_group = parts.policy, parts.log_group
         acknowledge(
             self.policy,
             {

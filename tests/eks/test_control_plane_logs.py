@@ -8,7 +8,6 @@ The handler runs against moto with the same calls it makes in a real account.
 
 from __future__ import annotations
 
-import datetime
 import itertools
 import json
 from collections.abc import Iterator
@@ -19,7 +18,6 @@ import boto3
 import pytest
 from aws_cdk.assertions import Match
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from constructs_lib.eks.control_plane_logs import ControlPlaneLogsGuard
 from constructs_lib.eks.runtime import cfn_response
@@ -32,7 +30,7 @@ from constructs_lib.eks.runtime.control_plane_logs import (
     sweep,
 )
 from tests.eks.conftest import EksSynth
-from tests.helpers import logical_id
+from tests.helpers import answer_stack_status, logical_id, mocked_aws
 
 REGION = "ap-northeast-1"
 CLUSTER = "containers-update-sandbox"
@@ -44,15 +42,9 @@ GUARD = "Custom::EksControlPlaneLogsGuard"
 
 
 @pytest.fixture(scope="module")
-def mocked_aws() -> Iterator[None]:
-    """One moto mock for the module; each test gets its own (empty) account."""
-    with pytest.MonkeyPatch.context() as patch:
-        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"):
-            patch.setenv(key, "testing")
-        patch.setenv("AWS_DEFAULT_REGION", REGION)
-        patch.setenv("AWS_REGION", REGION)
-        with mock_aws():
-            yield
+def moto() -> Iterator[None]:
+    with mocked_aws(REGION):
+        yield
 
 
 _accounts = itertools.count(200000000001)
@@ -61,7 +53,7 @@ aws_clients: dict[str, Any] = {}
 
 
 @pytest.fixture
-def aws(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def aws(moto: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setenv("MOTO_ACCOUNT_ID", str(next(_accounts)))
     aws_clients.update(
         logs=boto3.client("logs", region_name=REGION), eks=boto3.client("eks", region_name=REGION)
@@ -222,13 +214,7 @@ def _respond(event: dict[str, Any], stack_status: str = "DELETE_IN_PROGRESS") ->
     fake = FakeClock()
     cloudformation = boto3.client("cloudformation", region_name=REGION)
     stubber = Stubber(cloudformation)
-    stack = {
-        "StackName": "Eks",
-        "StackId": event["StackId"],
-        "CreationTime": datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC),
-        "StackStatus": stack_status,
-    }
-    stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": event["StackId"]})
+    answer_stack_status(stubber, event["StackId"], stack_status)
     clients = {"cloudformation": cloudformation, "logs": aws_clients["logs"], "eks": aws_clients["eks"]}
     with (
         stubber,
@@ -411,18 +397,6 @@ def test_sandbox_guard_role_writes_only_its_own_logs(eks_sandbox: EksSynth) -> N
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
-
-
-def test_sandbox_guard_code_is_the_runtime_folder_alone(eks_sandbox: EksSynth) -> None:
-    function = _guard(eks_sandbox).function
-    resource = eks_sandbox.json["Resources"][logical_id(function)]
-    asset_hash = resource["Properties"]["Code"]["S3Key"].removesuffix(".zip")
-    asset = eks_sandbox.result.outdir / f"asset.{asset_hash}"
-    assert sorted(p.name for p in asset.iterdir()) == [
-        "__init__.py",
-        "cfn_response.py",
-        "control_plane_logs.py",
-    ]
 
 
 def test_variant_guard_follows_the_cluster_name(eks_variant: EksSynth) -> None:

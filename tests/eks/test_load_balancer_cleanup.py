@@ -7,7 +7,6 @@ request and the response against the service model.
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -22,7 +21,7 @@ from moto import mock_aws
 from constructs_lib.eks.runtime import cfn_response
 from constructs_lib.eks.runtime import load_balancer_cleanup as handler_module
 from tests.eks.conftest import EksSynth
-from tests.helpers import logical_id
+from tests.helpers import answer_stack_status, logical_id
 
 REGION = "ap-northeast-1"
 STACK_ID = "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/Eks/0b1c2d3e"
@@ -119,13 +118,7 @@ def aws() -> Iterator[dict[str, Any]]:
 
 
 def stack_status(stubber: Stubber, status: str) -> None:
-    stack = {
-        "StackName": "Eks",
-        "StackId": STACK_ID,
-        "CreationTime": datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC),
-        "StackStatus": status,
-    }
-    stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": STACK_ID})
+    answer_stack_status(stubber, STACK_ID, status)
 
 
 def event(request_type: str, vpc_id: str = "vpc-0123456789abcdef0") -> dict[str, Any]:
@@ -400,18 +393,6 @@ def test_rejects_a_token_cluster_name() -> None:
     vpc = ec2.Vpc(stack, "Vpc")
     with pytest.raises(ValueError, match="cluster_name must be a literal cluster name"):
         LoadBalancerControllerCleanup(stack, "Cleanup", cluster_name=cdk.Aws.STACK_NAME, vpc=vpc)
-
-
-def test_cleanup_code_is_its_own_handler_and_the_response_module_alone(eks_sandbox: EksSynth) -> None:
-    function = _cleanup(eks_sandbox).function
-    resource = eks_sandbox.json["Resources"][logical_id(function)]
-    asset_hash = resource["Properties"]["Code"]["S3Key"].removesuffix(".zip")
-    asset = eks_sandbox.result.outdir / f"asset.{asset_hash}"
-    assert sorted(p.name for p in asset.iterdir()) == [
-        "__init__.py",
-        "cfn_response.py",
-        "load_balancer_cleanup.py",
-    ]
 
 
 class _SlowLoadBalancers:

@@ -10,7 +10,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk.assertions import Capture, Match
 
 from constructs_lib.eks import BottlerocketNodegroup, BottlerocketNodegroupProps
-from constructs_lib.eks.nodegroups import ipv6_cni_statements
+from constructs_lib.eks.karpenter.node_role import ipv6_cni_statements
 from tests.eks.conftest import EksSynth
 from tests.helpers import logical_id
 

@@ -7,7 +7,6 @@ request and the response against the service model.
 
 from __future__ import annotations
 
-import datetime
 import itertools
 import json
 from collections.abc import Iterator
@@ -17,11 +16,11 @@ from unittest import mock
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from constructs_lib.eks.karpenter.runtime import cfn_response
 from constructs_lib.eks.karpenter.runtime import cleanup as handler_module
 from constructs_lib.eks.karpenter.runtime.cleanup import CleanupError, cleanup, handler, profile_path
+from tests.helpers import answer_stack_status, mocked_aws
 
 REGION = "ap-northeast-1"
 CLUSTER = "containers-update"
@@ -39,24 +38,16 @@ def _karpenter_tags(cluster: str, nodepool: str = "general") -> list[dict[str, s
 
 
 @pytest.fixture(scope="module")
-def mocked_aws() -> Iterator[None]:
-    """One moto mock for the module (starting it costs most of a test); each test its own account."""
-    with pytest.MonkeyPatch.context() as patch:
-        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"):
-            patch.setenv(key, "testing")
-        patch.setenv("AWS_DEFAULT_REGION", REGION)
-        patch.setenv("AWS_REGION", REGION)
-        # The handler never reads AMIs; loading moto's thousands of default AMIs costs a second.
-        patch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-        with mock_aws():
-            yield
+def moto() -> Iterator[None]:
+    with mocked_aws(REGION):
+        yield
 
 
 _accounts = itertools.count(100000000001)
 
 
 @pytest.fixture
-def aws(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def aws(moto: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     # moto keeps separate state per account, so a fresh account is a fresh, empty AWS.
     monkeypatch.setenv("MOTO_ACCOUNT_ID", str(next(_accounts)))
     return {
@@ -281,29 +272,15 @@ def _event(request_type: str) -> dict[str, Any]:
 
 @pytest.fixture
 def stack_status(aws: dict[str, Any]) -> Iterator[Any]:
-    """Answers the guard's DescribeStacks with the status a test sets."""
+    """Answers the guard's DescribeStacks with the status a test sets (see `answer_stack_status`)."""
     cloudformation = boto3.client("cloudformation", region_name=REGION)
-    # The guard makes its own client; every other service stays moto's.
+    # The guard makes its own client; EC2 and IAM are the moto clients of the test's account.
+    clients = {"cloudformation": cloudformation, "ec2": aws["ec2"], "iam": aws["iam"]}
     with (
         Stubber(cloudformation) as stubber,
-        mock.patch.object(boto3, "client") as client,
+        mock.patch.object(boto3, "client", side_effect=lambda service, **_: clients[service]),
     ):
-        client.side_effect = lambda service, **kwargs: (
-            cloudformation
-            if service == "cloudformation"
-            else boto3.session.Session().client(service, **kwargs)
-        )
-
-        def answer(status: str) -> None:
-            stack = {
-                "StackName": "Eks",
-                "StackId": STACK_ID,
-                "CreationTime": datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC),
-                "StackStatus": status,
-            }
-            stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": STACK_ID})
-
-        yield answer
+        yield lambda status: answer_stack_status(stubber, STACK_ID, status)
 
 
 def _handle(event: dict[str, Any]) -> tuple[str, str, str]:

@@ -7,7 +7,6 @@ request and the response against the service model.
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +20,7 @@ from moto import mock_aws
 
 from constructs_lib.ecr.runtime import cfn_response
 from constructs_lib.ecr.runtime import delete_repositories as handler_module
+from tests.helpers import answer_stack_status
 
 REGION = "ap-northeast-1"
 REPLICA_REGION = "ap-northeast-3"
@@ -54,13 +54,7 @@ def names(client: Any) -> set[str]:
 
 
 def stack_status(stubber: Stubber, status: str) -> None:
-    stack = {
-        "StackName": "Registry",
-        "StackId": STACK_ID,
-        "CreationTime": datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC),
-        "StackStatus": status,
-    }
-    stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": STACK_ID})
+    answer_stack_status(stubber, STACK_ID, status)
 
 
 def event(request_type: str) -> dict[str, Any]:

@@ -40,11 +40,9 @@ from typing import Any, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_eks_v2 as eks
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
-from ._nag import acknowledge as _acknowledge
 from .cleanup import KarpenterCleanup
 from .cluster_checks import check_controller_nodes, check_not_auto_mode
 from .controller_policies import controller_policies
@@ -58,20 +56,13 @@ from .node_pools import (
     general_node_pool_manifest,
     gpu_node_pool_manifest,
 )
+from .node_role import node_role
 
 KARPENTER_VERSION = "1.14.1"
 CHART_REPOSITORY = "oci://public.ecr.aws/karpenter/karpenter"
 CRD_CHART_REPOSITORY = "oci://public.ecr.aws/karpenter/karpenter-crd"
 DISCOVERY_TAG_KEY = "karpenter.sh/discovery"
 CONTROLLER_LABEL = "karpenter.sh/controller"
-
-# The node role's AWS managed policies; SSM Session Manager is the way into Bottlerocket's
-# control container.
-_NODE_POLICIES = (
-    "AmazonEKSWorkerNodePolicy",
-    "AmazonEC2ContainerRegistryPullOnly",
-    "AmazonSSMManagedInstanceCore",
-)
 
 
 @dataclass(frozen=True)
@@ -169,8 +160,7 @@ class Karpenter(Construct):
             check_bottlerocket_release(props.node_class.bottlerocket_version, kubernetes_version)
         ipv6 = cluster.ip_family == eks.IpFamily.IP_V6
 
-        self.node_cni_policy: iam.Policy | None = None
-        self.node_role = self._node_role(ipv6)
+        self.node_role, self.node_cni_policy = node_role(self, ipv6=ipv6)
         self.node_access_entry = eks.AccessEntry(
             self,
             "NodeAccessEntry",
@@ -218,25 +208,26 @@ class Karpenter(Construct):
         # Deleted before the node role (its instance profiles must be gone first) and the cluster.
         self.cleanup.resource.node.add_dependency(self.node_role, cluster)
 
+        # Both releases in one namespace at the one `chart_version`, so that they cannot drift apart.
+        same_release: dict[str, Any] = {
+            "cluster": icluster,
+            "version": props.chart_version,
+            "namespace": props.namespace,
+        }
         self.crd_chart = eks.HelmChart(
             self,
             "CrdChart",
-            cluster=icluster,
             chart="karpenter-crd",
             repository=CRD_CHART_REPOSITORY,
-            version=props.chart_version,
-            namespace=props.namespace,
             release="karpenter-crd",
             create_namespace=False,
+            **same_release,
         )
         self.chart = eks.HelmChart(
             self,
             "Chart",
-            cluster=icluster,
             chart="karpenter",
             repository=CHART_REPOSITORY,
-            version=props.chart_version,
-            namespace=props.namespace,
             release="karpenter",
             create_namespace=False,
             # Declares intent only: aws_eks_v2's Helm handler (2.275) reads SkipCrds but does not
@@ -251,6 +242,7 @@ class Karpenter(Construct):
             wait=True,
             timeout=cdk.Duration.minutes(10),
             values=self._chart_values(props),
+            **same_release,
         )
         for dependency in (
             self.crd_chart,
@@ -310,68 +302,6 @@ class Karpenter(Construct):
         """
         for manifest in self.node_pool_manifests.values():
             workload.node.add_dependency(manifest)
-
-    def _node_role(self, ipv6: bool) -> iam.Role:
-        role = iam.Role(
-            self,
-            "NodeRole",
-            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-            description="Role of the nodes that Karpenter launches (instance profile made by Karpenter)",
-            managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name(name) for name in _NODE_POLICIES
-            ],
-        )
-        if ipv6:
-            # The VPC CNI on these nodes uses the node role. AWS has no managed IPv6 CNI policy;
-            # these are the permissions of "Create IAM policy for clusters that use the IPv6
-            # family": https://docs.aws.amazon.com/eks/latest/userguide/cni-iam-role.html
-            cni = self.node_cni_policy = iam.Policy(
-                self,
-                "NodeCniIpv6Policy",
-                roles=[role],
-                statements=[
-                    iam.PolicyStatement(
-                        actions=[
-                            "ec2:AssignIpv6Addresses",
-                            "ec2:DescribeInstances",
-                            "ec2:DescribeTags",
-                            "ec2:DescribeNetworkInterfaces",
-                            "ec2:DescribeInstanceTypes",
-                        ],
-                        resources=["*"],
-                    ),
-                    iam.PolicyStatement(
-                        actions=["ec2:CreateTags"],
-                        resources=[f"arn:{cdk.Aws.PARTITION}:ec2:*:*:network-interface/*"],
-                    ),
-                ],
-            )
-            _acknowledge(
-                cni,
-                {
-                    "AwsSolutions-IAM5[Resource::*]": (
-                        "The IPv6 CNI policy of the EKS user guide: the CNI assigns addresses and "
-                        "describes the node's own instance and interfaces, unknown in advance."
-                    ),
-                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*:*:network-interface/*]": (
-                        "The CNI tags the network interfaces it creates at run time, as the EKS user "
-                        "guide's IPv6 policy grants."
-                    ),
-                },
-            )
-        else:
-            role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEKS_CNI_Policy"))
-        _acknowledge(
-            role,
-            {
-                f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{name}]": (
-                    f"{name} is one of the node role policies that the EKS user guide and Karpenter's "
-                    "getting-started template attach; AWS keeps it current with EKS, ECR and SSM."
-                )
-                for name in _NODE_POLICIES + (() if ipv6 else ("AmazonEKS_CNI_Policy",))
-            },
-        )
-        return role
 
     def _chart_values(self, props: KarpenterProps) -> dict[str, Any]:
         return {
