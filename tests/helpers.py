@@ -78,3 +78,18 @@ def answer_stack_status(stubber: Stubber, stack_id: str, status: str) -> None:
         "StackStatus": status,
     }
     stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": stack_id})
+
+
+def cloudformation_event(
+    request_type: str, *, stack_id: str, logical_id: str, properties: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    """A custom-resource request as CloudFormation sends it (RequestId `r1`), `extra` keys added."""
+    return {
+        "RequestType": request_type,
+        "ResponseURL": "https://cloudformation-custom-resource-response.example/signed",
+        "StackId": stack_id,
+        "RequestId": "r1",
+        "LogicalResourceId": logical_id,
+        "ResourceProperties": {"ServiceToken": "arn", **properties},
+        **extra,
+    }

@@ -30,7 +30,7 @@ from constructs_lib.eks.runtime.control_plane_logs import (
     sweep,
 )
 from tests.eks.conftest import EksSynth
-from tests.helpers import answer_stack_status, logical_id, mocked_aws
+from tests.helpers import answer_stack_status, cloudformation_event, logical_id, mocked_aws
 
 REGION = "ap-northeast-1"
 CLUSTER = "containers-update-sandbox"
@@ -158,16 +158,15 @@ def test_delete_leaves_the_group_of_a_live_cluster_alone(aws: dict[str, Any]) ->
 
 
 def _event(request_type: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "RequestType": request_type,
-        "ResponseURL": "https://cloudformation-custom-resource-response.example/signed",
-        "StackId": "arn:aws:cloudformation:ap-northeast-1:111122223333:stack/Eks/guid",
-        "RequestId": "req-1",
-        "LogicalResourceId": "ClusterControlPlaneLogsGuard",
-        "ResourceType": GUARD,
-        "ResourceProperties": {"ServiceToken": "arn", "ClusterName": CLUSTER, "WatchSeconds": 180},
+    properties = {"ClusterName": CLUSTER, "WatchSeconds": 180}
+    stack_id = "arn:aws:cloudformation:ap-northeast-1:111122223333:stack/Eks/guid"
+    return cloudformation_event(
+        request_type,
+        stack_id=stack_id,
+        logical_id="ClusterControlPlaneLogsGuard",
+        properties=properties,
         **extra,
-    }
+    )
 
 
 def test_delete_watches_no_longer_than_the_lambda_allows(aws: dict[str, Any]) -> None:
@@ -237,7 +236,7 @@ def test_handler_answers_cloudformation_on_create(aws: dict[str, Any]) -> None:
     assert body["Status"] == "SUCCESS"
     assert body["Reason"] == f"deleted stale log group {GROUP}"
     assert body["PhysicalResourceId"] == f"eks-control-plane-logs-{CLUSTER}"
-    assert (body["RequestId"], body["LogicalResourceId"]) == ("req-1", "ClusterControlPlaneLogsGuard")
+    assert (body["RequestId"], body["LogicalResourceId"]) == ("r1", "ClusterControlPlaneLogsGuard")
     assert _groups(aws) == []
 
 

@@ -21,7 +21,7 @@ from moto import mock_aws
 from constructs_lib.eks.runtime import cfn_response
 from constructs_lib.eks.runtime import load_balancer_cleanup as handler_module
 from tests.eks.conftest import EksSynth
-from tests.helpers import answer_stack_status, logical_id
+from tests.helpers import answer_stack_status, cloudformation_event, logical_id
 
 REGION = "ap-northeast-1"
 STACK_ID = "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/Eks/0b1c2d3e"
@@ -122,15 +122,13 @@ def stack_status(stubber: Stubber, status: str) -> None:
 
 
 def event(request_type: str, vpc_id: str = "vpc-0123456789abcdef0") -> dict[str, Any]:
-    return {
-        "RequestType": request_type,
-        "ResponseURL": "https://cloudformation-custom-resource-response.example/x",
-        "StackId": STACK_ID,
-        "RequestId": "r1",
-        "LogicalResourceId": "LoadBalancerCleanup",
-        "PhysicalResourceId": f"load-balancer-controller-cleanup-{CLUSTER}",
-        "ResourceProperties": {"ServiceToken": "arn", "ClusterName": CLUSTER, "VpcId": vpc_id},
-    }
+    return cloudformation_event(
+        request_type,
+        stack_id=STACK_ID,
+        logical_id="LoadBalancerCleanup",
+        properties={"ClusterName": CLUSTER, "VpcId": vpc_id},
+        PhysicalResourceId=f"load-balancer-controller-cleanup-{CLUSTER}",
+    )
 
 
 def load_balancers(elbv2: Any) -> set[str]:
@@ -215,6 +213,17 @@ def test_deletes_nothing_when_the_stack_status_is_unknown(aws: dict[str, Any]) -
     assert aws["ours"]["lb"] in load_balancers(aws["elbv2"])
 
 
+def _delete_in_stack_delete(aws: dict[str, Any], *, remaining_seconds: float) -> tuple[str, str, FakeClock]:
+    """A Delete during a stack delete, on a clock that only the handler's waits move."""
+    stack_status(aws["stubber"], "DELETE_IN_PROGRESS")
+    clock = FakeClock()
+    request = event("Delete", aws["vpc_id"])
+    status, reason = handler_module.on_delete(
+        request, remaining_seconds=remaining_seconds, clock=handler_module.Clock(clock.now, clock.sleep)
+    )
+    return status, reason, clock
+
+
 class _StuckSecurityGroups:
     """The EC2 client, but the load balancers' network interfaces never go away."""
 
@@ -238,13 +247,7 @@ def test_retries_dependency_violation_until_the_deadline_then_fails_naming_the_g
 ) -> None:
     stuck = _StuckSecurityGroups(aws["ec2"])
     aws["clients"]["ec2"] = stuck
-    stack_status(aws["stubber"], "DELETE_IN_PROGRESS")
-    clock = FakeClock()
-    status, reason = handler_module.on_delete(
-        event("Delete", aws["vpc_id"]),
-        remaining_seconds=300,
-        clock=handler_module.Clock(clock.now, clock.sleep),
-    )
+    status, reason, clock = _delete_in_stack_delete(aws, remaining_seconds=300)
     assert status == "FAILED"
     # Stopped before the reserve kept to answer CloudFormation, after retrying all along.
     assert clock.slept >= 300 - MARGIN_SECONDS - handler_module.POLL_SECONDS
@@ -410,13 +413,7 @@ class _SlowLoadBalancers:
 
 def test_waits_for_load_balancers_only_until_the_deadline(aws: dict[str, Any]) -> None:
     aws["clients"]["elbv2"] = _SlowLoadBalancers(aws["elbv2"])
-    stack_status(aws["stubber"], "DELETE_IN_PROGRESS")
-    clock = FakeClock()
-    status, reason = handler_module.on_delete(
-        event("Delete", aws["vpc_id"]),
-        remaining_seconds=120,
-        clock=handler_module.Clock(clock.now, clock.sleep),
-    )
+    status, reason, clock = _delete_in_stack_delete(aws, remaining_seconds=120)
     assert status == "FAILED"
     assert clock.slept <= 120 - MARGIN_SECONDS
     assert f"{aws['ours']['lb']} (still deleting at the deadline)" in reason

@@ -20,7 +20,7 @@ from botocore.stub import Stubber
 from constructs_lib.eks.karpenter.runtime import cfn_response
 from constructs_lib.eks.karpenter.runtime import cleanup as handler_module
 from constructs_lib.eks.karpenter.runtime.cleanup import CleanupError, cleanup, handler, profile_path
-from tests.helpers import answer_stack_status, mocked_aws
+from tests.helpers import answer_stack_status, cloudformation_event, mocked_aws
 
 REGION = "ap-northeast-1"
 CLUSTER = "containers-update"
@@ -259,15 +259,10 @@ class _Context:
 
 
 def _event(request_type: str) -> dict[str, Any]:
-    return {
-        "RequestType": request_type,
-        "ResponseURL": "https://cloudformation-custom-resource-response.example/signed",
-        "StackId": STACK_ID,
-        "RequestId": "req-1",
-        "LogicalResourceId": "KarpenterCleanup",
-        "ResourceType": "Custom::KarpenterCleanup",
-        "ResourceProperties": {"ServiceToken": "arn", "ClusterName": CLUSTER},
-    }
+    properties = {"ClusterName": CLUSTER}
+    return cloudformation_event(
+        request_type, stack_id=STACK_ID, logical_id="KarpenterCleanup", properties=properties
+    )
 
 
 @pytest.fixture
@@ -294,7 +289,7 @@ def _handle(event: dict[str, Any]) -> tuple[str, str, str]:
 def test_handler_answers_create_without_touching_anything(aws: dict[str, Any]) -> None:
     ours = _launch(aws, _karpenter_tags(CLUSTER))
     status, _, physical_id = _handle(_event("Create"))
-    assert (status, physical_id) == ("SUCCESS", "KarpenterCleanup-req-1")
+    assert (status, physical_id) == ("SUCCESS", "KarpenterCleanup-r1")
     assert _states(aws, ours)[ours[0]] == "running"
 
 

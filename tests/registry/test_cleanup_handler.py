@@ -20,7 +20,7 @@ from moto import mock_aws
 
 from constructs_lib.ecr.runtime import cfn_response
 from constructs_lib.ecr.runtime import delete_repositories as handler_module
-from tests.helpers import answer_stack_status
+from tests.helpers import answer_stack_status, cloudformation_event
 
 REGION = "ap-northeast-1"
 REPLICA_REGION = "ap-northeast-3"
@@ -58,21 +58,18 @@ def stack_status(stubber: Stubber, status: str) -> None:
 
 
 def event(request_type: str) -> dict[str, Any]:
-    return {
-        "RequestType": request_type,
-        "ResponseURL": "https://cloudformation-custom-resource-response.example/x",
-        "StackId": STACK_ID,
-        "RequestId": "r1",
-        "LogicalResourceId": "CreatedRepositoryCleanup",
-        "PhysicalResourceId": "CreatedRepositoryCleanup",
-        "ResourceProperties": {
-            "Targets": [
-                {"Region": REGION, "Prefix": "k8s"},
-                {"Region": REGION, "Prefix": "quay"},
-                {"Region": REPLICA_REGION, "Prefix": "app"},
-            ]
-        },
-    }
+    targets = [
+        {"Region": REGION, "Prefix": "k8s"},
+        {"Region": REGION, "Prefix": "quay"},
+        {"Region": REPLICA_REGION, "Prefix": "app"},
+    ]
+    return cloudformation_event(
+        request_type,
+        stack_id=STACK_ID,
+        logical_id="CreatedRepositoryCleanup",
+        properties={"Targets": targets},
+        PhysicalResourceId="CreatedRepositoryCleanup",
+    )
 
 
 class Context:

@@ -13,7 +13,7 @@ from constructs_lib.ecr import CleanupTarget, CreatedRepositoryCleanup, Enhanced
 from stacks.config import load_config
 from stacks.registry_stack import RegistryStack
 from tests.helpers import logical_id
-from tests.registry.conftest import make_registry
+from tests.registry.conftest import make_registry, repository_arn
 
 
 @pytest.fixture(scope="module")
@@ -28,37 +28,6 @@ def template(stack: RegistryStack) -> Template:
 
 def ref_arn(stack: cdk.Stack, key: kms.Key) -> dict:
     return {"Fn::GetAtt": [logical_id(key.node.default_child), "Arn"]}
-
-
-def repository_arn(pattern: str, region: str | None = None) -> dict:
-    """The `Fn::Join` of `arn:<partition>:ecr:<region>:<account>:repository/<pattern>`."""
-    if region is None:
-        return {
-            "Fn::Join": [
-                "",
-                [
-                    "arn:",
-                    {"Ref": "AWS::Partition"},
-                    ":ecr:",
-                    {"Ref": "AWS::Region"},
-                    ":",
-                    {"Ref": "AWS::AccountId"},
-                    f":repository/{pattern}",
-                ],
-            ]
-        }
-    return {
-        "Fn::Join": [
-            "",
-            [
-                "arn:",
-                {"Ref": "AWS::Partition"},
-                f":ecr:{region}:",
-                {"Ref": "AWS::AccountId"},
-                f":repository/{pattern}",
-            ],
-        ]
-    }
 
 
 # --- 1. enhanced scanning --------------------------------------------------------------------

@@ -17,7 +17,7 @@ from stacks.config import AppConfig, load_config
 from stacks.registry_replica_stack import RegistryReplicaStack
 from stacks.registry_stack import RegistryStack
 from tests.helpers import logical_id
-from tests.registry.conftest import CDK_CONTEXT
+from tests.registry.conftest import CDK_CONTEXT, repository_arn
 from tests.registry.test_registry_stack import EXPECTED_LIFECYCLE
 
 DESTINATION = "ap-northeast-3"
@@ -158,20 +158,7 @@ def test_replica_role_is_trusted_by_ecr_and_scoped_to_the_prefix_and_key(
         {
             "Action": ["ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource"],
             "Effect": "Allow",
-            "Resource": {
-                "Fn::Join": [
-                    "",
-                    [
-                        "arn:",
-                        {"Ref": "AWS::Partition"},
-                        ":ecr:",
-                        {"Ref": "AWS::Region"},
-                        ":",
-                        {"Ref": "AWS::AccountId"},
-                        ":repository/app/*",
-                    ],
-                ]
-            },
+            "Resource": repository_arn("app/*"),
         },
         {
             "Action": ["kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"],

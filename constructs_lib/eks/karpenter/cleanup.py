@@ -4,6 +4,9 @@ Nodes, launch templates and instance profiles that Karpenter creates are not Clo
 resources. This custom resource is deleted after the NodePools, the EC2NodeClass and the charts,
 and before the node role and the cluster; its handler (`runtime/cleanup.py`) acts only while its
 stack is being deleted or rolled back.
+
+Its shape repeats `eks/_direct_custom_resource.py` (and `ecr/cleanup.py`) on purpose: this folder
+is a unit that copies alone, so it imports nothing from the rest of `eks/`.
 """
 
 from __future__ import annotations

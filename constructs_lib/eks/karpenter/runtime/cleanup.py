@@ -247,15 +247,10 @@ def handler(event: dict[str, Any], context: Any) -> None:
                 reason = (
                     f"stack is not being deleted or rolled back: nodes of cluster {cluster_name} left alone"
                 )
-    except CleanupError as error:
+    except (CleanupError, ClientError) as error:
         status, reason = "FAILED", f"karpenter cleanup for cluster {cluster_name}: {error}"
-    except ClientError as error:
-        status, reason = "FAILED", f"karpenter cleanup for cluster {cluster_name}: AWS error {error}"
     except Exception as error:
         logger.exception("unexpected error")
-        status, reason = (
-            "FAILED",
-            f"karpenter cleanup for cluster {cluster_name}: {type(error).__name__}: {error}",
-        )
+        status, reason = "FAILED", f"karpenter cleanup of {cluster_name}: {type(error).__name__}: {error}"
     logger.info(reason)
     cfn_response.respond(event, context, status, reason=reason)
