@@ -35,10 +35,15 @@ from constructs import Construct  # noqa: E402
 
 from constructs_lib.network import DualStackVpcProps  # noqa: E402
 from constructs_lib.network.dual_stack_vpc import KARPENTER_DISCOVERY_TAG  # noqa: E402
+from stacks.app_runner_stack import AppRunnerStack  # noqa: E402
 from stacks.config import AppConfig, ConfigError, load_config  # noqa: E402
 from stacks.config.common import LOG_RETENTION_DAYS, REMOVAL_POLICIES  # noqa: E402
+from stacks.data_stores_stack import DataStoresStack  # noqa: E402
+from stacks.ecs_anywhere_stack import EcsAnywhereStack  # noqa: E402
 from stacks.ecs_fargate_stack import EcsFargateStack  # noqa: E402
 from stacks.eks_stack import EksStack  # noqa: E402
+from stacks.express_mode_stack import ExpressModeStack  # noqa: E402
+from stacks.guardduty_stack import GuardDutyStack  # noqa: E402
 from stacks.network_stack import NetworkStack  # noqa: E402
 from stacks.provider_logs import own_provider_log_groups  # noqa: E402
 from stacks.registry_replica_stack import RegistryReplicaStack  # noqa: E402
@@ -58,8 +63,60 @@ def resolve_environment(config: AppConfig, environ: Mapping[str, str]) -> cdk.En
     return cdk.Environment(account=account, region=region)
 
 
+def partition_of(region: str) -> str:
+    """The AWS partition a region belongs to (the second field of its ARNs)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def check_arns(config: AppConfig, env: cdk.Environment) -> None:
+    """Refuse ARNs that the stacks' region and account cannot use; both are known only here.
+
+    ACM certificates for a load balancer and the pull-through cache's Secrets Manager secrets must
+    be in the stack's own region (and account, when the CLI knows it); any ARN must be of the
+    region's partition.
+    """
+    region = str(env.region)
+    account = env.account if env.account and not cdk.Token.is_unresolved(env.account) else None
+    arns: list[tuple[str, str | None, bool]] = [
+        ("ecs.graviton.certificate_arn", config.ecs.graviton.certificate_arn, True),
+        ("eks.admin_principal_arn", config.eks.admin_principal_arn, False),
+    ]
+    arns += [
+        (f"registry.pull_through_cache.credentials.{upstream}", value, True)
+        for upstream, value in config.registry.pull_through_cache.credentials.items()
+        if value.startswith("arn:")
+    ]
+    for key, arn, same_region_and_account in arns:
+        if arn is None:
+            continue
+        _, partition, _, arn_region, arn_account, _ = arn.split(":", 5)
+        if partition != partition_of(region):
+            raise ConfigError(
+                f"{key} must be an ARN of the {partition_of(region)} partition (the stacks deploy to "
+                f"{region}), got {arn!r}"
+            )
+        if same_region_and_account and arn_region != region:
+            raise ConfigError(f"{key} must be in the region the stacks deploy to ({region}), got {arn!r}")
+        if same_region_and_account and account and arn_account != account:
+            raise ConfigError(f"{key} must be in the account the stacks deploy to ({account}), got {arn!r}")
+
+
+def stack_name(config: AppConfig, construct_id: str) -> str:
+    """The CloudFormation name of a stack: its id prefixed with the stage.
+
+    Two stages deployed into one account and region then never overwrite each other's stacks,
+    while the construct id (what `cdk deploy Network` selects) stays short and stage-free.
+    """
+    return f"{config.stage}-{construct_id}"
+
+
 def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str, cdk.Stack]:
     """Create every enabled stack of the architecture under `app`; return them by id."""
+    check_arns(config, env)
     removal_policy = REMOVAL_POLICIES[config.removal_policy]
     network_retention = config.network.flow_log_retention_days or config.log_retention_days
     foreign_zones = [
@@ -74,6 +131,7 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
     network = NetworkStack(
         app,
         "Network",
+        stack_name=stack_name(config, "Network"),
         env=env,
         description="Shared dual-stack (IPv4 and IPv6) VPC for the containers-update reference architecture",
         props=DualStackVpcProps(
@@ -93,6 +151,14 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
     registry: RegistryStack | None = None
     if config.registry.enabled:
         replication = config.registry.replication
+        if replication.enabled and partition_of(replication.destination_region) != partition_of(
+            str(env.region)
+        ):
+            # ECR replicates only within a partition.
+            raise ConfigError(
+                "registry.replication.destination_region must be in the partition of the region the stacks "
+                f"deploy to ({env.region}), got {replication.destination_region!r}"
+            )
         if replication.enabled and replication.destination_region == env.region:
             # The region is known only here: with credentials it is the CLI's, not the file's.
             raise ConfigError(
@@ -102,8 +168,12 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
         registry = RegistryStack(
             app,
             "Registry",
+            stack_name=stack_name(config, "Registry"),
             env=env,
-            description="ECR enhanced scanning, pull-through cache, creation templates and replication",
+            # Scanning and replication configurations are one per account and region: a second
+            # stage's Registry in the same account and region would take them over (README).
+            description="ECR enhanced scanning, pull-through cache, creation templates and replication "
+            "(registry-wide: deploy one stage's Registry per account and region)",
             config=config.registry,
             removal_policy=removal_policy,
             log_retention=LOG_RETENTION_DAYS[config.log_retention_days],
@@ -116,6 +186,7 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             replica = RegistryReplicaStack(
                 app,
                 "RegistryReplica",
+                stack_name=stack_name(config, "RegistryReplica"),
                 env=cdk.Environment(account=env.account, region=replication.destination_region),
                 description="ECR creation templates and KMS key of the repositories that replication creates",
                 config=config.registry,
@@ -138,6 +209,7 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
         ecs_fargate = EcsFargateStack(
             app,
             "EcsFargate",
+            stack_name=stack_name(config, "EcsFargate"),
             env=env,
             description="ECS on Fargate: fast-scaling Graviton service, arm64 builds, Windows with ECS Exec",
             vpc=network.vpc,
@@ -157,12 +229,103 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
         stacks["Eks"] = EksStack(
             app,
             "Eks",
+            stack_name=stack_name(config, "Eks"),
             env=env,
             description="IPv6 EKS with Bottlerocket node groups, Karpenter and a dual-stack ALB sample",
             vpc=network.vpc,
             config=config.eks,
             cluster_name=config.eks.cluster_name or f"containers-update-{config.stage}",
             discovery_tag=config.network.discovery_tag,
+            removal_policy=removal_policy,
+            log_retention=LOG_RETENTION_DAYS[config.log_retention_days],
+        )
+
+    # --- EcsAnywhere ---
+    if config.ecs_anywhere.enabled:
+        if config.ecs_anywhere.test_host.enabled and config.removal_policy == "retain":
+            # An EC2 instance posing as an on-premises machine is a sandbox experiment: a stage that
+            # retains its resources is one that carries real hosts.
+            raise ConfigError(
+                "ecs_anywhere.test_host.enabled must be false in a stage with removal_policy retain "
+                "(the test host is a sandbox experiment), got true"
+            )
+        stacks["EcsAnywhere"] = EcsAnywhereStack(
+            app,
+            "EcsAnywhere",
+            env=env,
+            description="ECS Anywhere: external instances by SSM activation; GPU, Windows, ECS Exec",
+            vpc=network.vpc,
+            config=config.ecs_anywhere,
+            log_retention_days=config.log_retention_days,
+            stack_name=stack_name(config, "EcsAnywhere"),
+            removal_policy=removal_policy,
+        )
+
+    # --- Web (DataStores, AppRunner, ExpressMode) ---
+    if config.web.enabled:
+        web = config.web
+        log_retention = LOG_RETENTION_DAYS[config.log_retention_days]
+        data_stores = DataStoresStack(
+            app,
+            "DataStores",
+            env=env,
+            stack_name=stack_name(config, "DataStores"),
+            description="Aurora Serverless v2 and Valkey serverless, private; the web sample's image",
+            vpc=network.vpc,
+            config=web,
+            removal_policy=removal_policy,
+            deletion_protection=config.deletion_protection,
+            log_retention=log_retention,
+        )
+        stacks["DataStores"] = data_stores
+        if web.app_runner.enabled:
+            # Synthesized for review; only accounts App Runner still serves can deploy it, so it
+            # is deployed only when named (`make deploy STACK=AppRunner`).
+            stacks["AppRunner"] = AppRunnerStack(
+                app,
+                "AppRunner",
+                env=env,
+                stack_name=stack_name(config, "AppRunner"),
+                description="App Runner with a VPC connector to the data stores (existing customers only)",
+                vpc=network.vpc,
+                postgres=data_stores.postgres,
+                valkey=data_stores.valkey,
+                repository=data_stores.repository,
+                image_tag=web.image_tag,
+                config=web.app_runner,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+            )
+        if web.express_mode.enabled:
+            stacks["ExpressMode"] = ExpressModeStack(
+                app,
+                "ExpressMode",
+                env=env,
+                stack_name=stack_name(config, "ExpressMode"),
+                description="ECS Express Mode service over the data stores, in this VPC's subnets",
+                vpc=network.vpc,
+                postgres=data_stores.postgres,
+                valkey=data_stores.valkey,
+                repository=data_stores.repository,
+                image_tag=web.image_tag,
+                config=web.express_mode,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+            )
+
+    # --- GuardDuty ---
+    if config.guardduty.enabled:
+        # Composed after the workload stacks, so `cdk destroy --all` deletes it before them (the
+        # detector goes first and GuardDuty stops deploying agents) and before the Network VPC, which
+        # its cleanup frees of GuardDuty's endpoint.
+        stacks["GuardDuty"] = GuardDutyStack(
+            app,
+            "GuardDuty",
+            env=env,
+            stack_name=stack_name(config, "GuardDuty"),
+            description="GuardDuty EKS audit-log and runtime protection, ECS Fargate runtime monitoring",
+            vpc=network.vpc,
+            config=config.guardduty,
             removal_policy=removal_policy,
             log_retention=LOG_RETENTION_DAYS[config.log_retention_days],
         )

@@ -23,6 +23,7 @@ from constructs_lib.ecs import (
     FargateClusterProps,
     GravitonWebService,
     GravitonWebServiceProps,
+    LogEncryptionKey,
     MultiArchImageBuild,
     MultiArchImageBuildProps,
     WindowsFargateService,
@@ -49,7 +50,7 @@ class ImageCache(Protocol):
 class EcsFargateStack(cdk.Stack):
     """The ECS cluster, its Graviton and Windows services, and the arm64 image build.
 
-    Attributes: `cluster`, `graviton`, `windows`, `image_build`.
+    Attributes: `cluster`, `graviton`, `windows`, `image_build`, `logs_key`.
     """
 
     def __init__(
@@ -70,12 +71,22 @@ class EcsFargateStack(cdk.Stack):
         graviton, windows = config.graviton, config.windows
         log_retention = LOG_RETENTION_DAYS[log_retention_days]
 
+        # One key for the stack's log groups (application, build, Container Insights, custom
+        # resources); ECS Exec sessions keep the cluster's own exec key.
+        self.logs_key = LogEncryptionKey(self, "LogsKey", removal_policy=removal_policy)
         self.cluster = FargateCluster(
             self,
             "Cluster",
             vpc=vpc,
-            props=FargateClusterProps(exec_log_retention=log_retention, removal_policy=removal_policy),
+            props=FargateClusterProps(
+                exec_log_retention=log_retention,
+                removal_policy=removal_policy,
+                log_encryption_key=self.logs_key.key,
+                ensure_service_linked_role=config.ensure_service_linked_role,
+            ),
         )
+        # Container Insights' group has a name fixed by ECS, outside the stack's generated names.
+        self.logs_key.admit_log_group(self.cluster.insights_log_group_name)
 
         access_logs_bucket = self._access_logs_bucket(log_retention_days) if graviton.access_logs else None
         self.graviton = GravitonWebService(
@@ -85,6 +96,11 @@ class EcsFargateStack(cdk.Stack):
             vpc=vpc,
             props=GravitonWebServiceProps(
                 image=ecs.ContainerImage.from_registry(pull_through_cache.image_uri(graviton.image)),
+                user=graviton.user,
+                # A cached tag follows its upstream and the cache expires the untagged image it
+                # replaced (registry.lifecycle.untagged_expiry_days): a digest pinned at deploy
+                # would become unpullable, so every task pulls the tag instead.
+                version_consistency=ecs.VersionConsistency.DISABLED,
                 container_port=graviton.container_port,
                 cpu=graviton.cpu,
                 memory_mib=graviton.memory_mib,
@@ -107,9 +123,12 @@ class EcsFargateStack(cdk.Stack):
                     if graviton.certificate_arn
                     else None
                 ),
+                allow_plain_http=graviton.plain_http,
+                web_acl=graviton.web_acl,
                 access_logs_bucket=access_logs_bucket,
                 deletion_protection=deletion_protection,
                 log_retention=log_retention,
+                log_encryption_key=self.logs_key.key,
                 removal_policy=removal_policy,
             ),
         )
@@ -130,6 +149,7 @@ class EcsFargateStack(cdk.Stack):
                 memory_mib=windows.memory_mib,
                 desired_count=windows.desired_count,
                 log_retention=log_retention,
+                log_encryption_key=self.logs_key.key,
                 removal_policy=removal_policy,
             ),
         )
@@ -142,6 +162,7 @@ class EcsFargateStack(cdk.Stack):
                 multi_arch=config.image_build.multi_arch,
                 timeout=cdk.Duration.minutes(config.image_build.build_timeout_minutes),
                 log_retention=log_retention,
+                log_encryption_key=self.logs_key.key,
                 removal_policy=removal_policy,
             ),
         )
@@ -152,7 +173,8 @@ class EcsFargateStack(cdk.Stack):
         """The ALB access log bucket. ELB writes with SSE-S3 only (no KMS), so it uses S3-managed keys.
 
         It is retained on `cdk destroy` whatever the stage: access logs are audit data, and a
-        non-empty bucket would otherwise fail the stack's deletion.
+        non-empty bucket would otherwise fail the stack's deletion. Versioned, so that an overwrite
+        or a delete of a log object keeps the earlier version for the same retention.
         https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
         """
         bucket = s3.Bucket(
@@ -162,7 +184,13 @@ class EcsFargateStack(cdk.Stack):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
-            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(retention_days))],
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=cdk.Duration.days(retention_days),
+                    noncurrent_version_expiration=cdk.Duration.days(retention_days),
+                )
+            ],
         )
         acknowledge(
             bucket,

@@ -3,6 +3,8 @@
 Delete order (CloudFormation deletes dependants first), which is the teardown design:
 1. the sample workload: its Ingress goes while the Load Balancer Controller still runs, so the
    controller deletes the ALB and its target group; its pods leave before the nodes drain;
+   the Fargate sample, the ADOT collector and the `aws-logging` ConfigMap (the Fargate profiles go
+   only after every Kubernetes object, one after the other, then their log groups);
 2. Karpenter's NodePools (Karpenter drains and terminates their nodes), EC2NodeClass, charts,
    and its cleanup backstop; the Load Balancer Controller;
 3. CoreDNS, the system node group, the network add-ons, and the cluster;
@@ -34,6 +36,7 @@ from constructs_lib.eks import (
     LogEncryptionKey,
     control_plane_log_group_name,
 )
+from constructs_lib.eks.fargate import EksFargate, EksFargateProps, FargateSelector
 from constructs_lib.eks.karpenter import Karpenter, KarpenterProps, NodeClassSpec
 from stacks.config.eks import EksConfig, NodeGroupConfig
 
@@ -128,6 +131,14 @@ class EksStack(cdk.Stack):
             self.sample.manifest.node.add_dependency(self.cluster.alb_controller)
             cdk.CfnOutput(self, "SampleUrl", value=f"http://{self.sample.load_balancer_address}")
 
+        self.fargate: EksFargate | None = None
+        if config.fargate.enabled:
+            self.fargate = _fargate(self, config, vpc, removal_policy, log_retention)
+            # The add-on's controller may land on a Karpenter node: it goes before the NodePools.
+            if self.fargate.cloudwatch_addon is not None:
+                self.karpenter.add_workload(self.fargate.cloudwatch_addon)
+            cdk.CfnOutput(self, "FargatePodLogGroup", value=self.fargate.pod_log_group.log_group_name)
+
         cdk.CfnOutput(self, "ClusterName", value=self.cluster.cluster.cluster_name)
         cdk.CfnOutput(self, "UpdateKubeconfigCommand", value=self.cluster.update_kubeconfig_command())
         cdk.CfnOutput(
@@ -189,4 +200,32 @@ def _karpenter_props(
         gpu_node_pool=config.karpenter.gpu,
         removal_policy=removal_policy,
         cleanup_log_retention=log_retention,
+    )
+
+
+def _fargate(
+    stack: EksStack,
+    config: EksConfig,
+    vpc: ec2.IVpc,
+    removal_policy: cdk.RemovalPolicy,
+    log_retention: logs.RetentionDays,
+) -> EksFargate:
+    fargate, insights = config.fargate, config.container_insights
+    return EksFargate(
+        stack,
+        "Fargate",
+        cluster=stack.cluster.cluster,
+        vpc=vpc,
+        props=EksFargateProps(
+            workload_selectors=tuple(
+                FargateSelector(s.namespace, dict(s.labels)) for s in fargate.workload_selectors
+            ),
+            sample_workload=fargate.sample_app,
+            fargate_container_insights=fargate.container_insights,
+            node_container_insights=insights.ec2_nodes,
+            cloudwatch_addon_version=insights.addon_version,
+            metadata_cache_ttl=fargate.metadata_cache_ttl,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+        ),
     )

@@ -26,9 +26,9 @@ class NetworkStack(cdk.Stack):
     def availability_zones(self) -> list[str]:
         """The first `max_azs` zones of the region, resolved by CloudFormation at deploy time.
 
-        CDK would otherwise ask the CLI to look the zones up whenever an account is known (a
-        network call at synth) or fall back to two zones when it is not. `Fn::GetAZs` needs
-        neither, and zone names are per account anyway (ap-northeast-1b is not offered to
-        newer accounts), so deploy time is the right moment to resolve them.
+        The VPC construct picks its zones with `Fn::GetAZs` itself; `ec2.Vpc` still reads the
+        stack's zones to check them, and CDK would then ask the CLI to look the zones up whenever
+        an account is known (a network call at synth). Zone names are per account anyway
+        (ap-northeast-1b is not offered to newer accounts), so deploy time is the moment.
         """
         return [cdk.Fn.select(index, cdk.Fn.get_azs()) for index in range(self._az_count)]

@@ -84,10 +84,12 @@ class RegistryStack(cdk.Stack):
             self,
             "PullThroughCache",
             upstreams=ptc.upstreams,
-            # Secrets are referenced by name, never created here: their values stay out of templates.
+            # Secrets are referenced by ARN, never created here: their values stay out of templates.
             credentials={
-                upstream: _existing_secret(self, f"{_pascal(upstream)}Credentials", name_or_arn)
-                for upstream, name_or_arn in ptc.credentials.items()
+                upstream: secretsmanager.Secret.from_secret_complete_arn(
+                    self, f"{_pascal(upstream)}Credentials", secret_arn
+                )
+                for upstream, secret_arn in ptc.credentials.items()
             },
         )
 
@@ -136,16 +138,18 @@ class RegistryStack(cdk.Stack):
             # Cached and replicated repositories are not CloudFormation resources: delete them
             # with the stack, or they outlive the key they are encrypted with.
             targets = [
-                CleanupTarget(prefix, encryption_key=self.key)
+                CleanupTarget(f"{prefix}/", encryption_key=self.key)
                 for prefix in self.pull_through_cache.prefixes.values()
             ]
             if self.replication is not None:
-                # The replicas are encrypted with the RegistryReplica stack's key; this stack
-                # depends on that one, so `cdk destroy` deletes them here before that key goes.
-                # That key is in another region: no reference, the grant is scoped through ECR.
+                # Every replication filter as written, with or without a trailing `/`: whatever
+                # replicates is cleaned up. Replicas under a template prefix are encrypted with
+                # the RegistryReplica stack's key; this stack depends on that one, so `cdk
+                # destroy` deletes them here before that key goes. That key is in another
+                # region: no reference, the grant is scoped through ECR.
                 targets += [
                     CleanupTarget(prefix, region=self.replication.destination_region)
-                    for prefix in config.replication.template_prefixes
+                    for prefix in self.replication.repository_prefixes
                 ]
             self.cleanup = CreatedRepositoryCleanup(
                 self, "CreatedRepositoryCleanup", targets=targets, log_retention=log_retention
@@ -168,10 +172,3 @@ class RegistryStack(cdk.Stack):
 
 def _pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("-"))
-
-
-def _existing_secret(scope: Construct, construct_id: str, name_or_arn: str) -> secretsmanager.ISecret:
-    """An existing secret by full ARN, or by name (then its ARN is partial: no random suffix)."""
-    if name_or_arn.startswith("arn:"):
-        return secretsmanager.Secret.from_secret_complete_arn(scope, construct_id, name_or_arn)
-    return secretsmanager.Secret.from_secret_name_v2(scope, construct_id, name_or_arn)

@@ -16,7 +16,7 @@ from moto import mock_aws
 
 from stacks.config import AppConfig
 
-FEATURE_SECTIONS = ("registry", "ecs", "eks")
+FEATURE_SECTIONS = ("registry", "ecs", "eks", "guardduty", "ecs_anywhere", "web")
 
 
 def only_network(config: AppConfig) -> AppConfig:

@@ -13,7 +13,7 @@ import pytest
 
 import app as app_module
 from stacks.config import AppConfig, ConfigError, load_config
-from stacks.config.loader import build
+from stacks.config.loader import build, setting
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +47,7 @@ def test_configuration_is_frozen() -> None:
         ({"log_retention_days": 8}, "log_retention_days must be one of 1, 3, 5, 7,"),
         ({"deletion_protection": "yes"}, "deletion_protection must be true or false, got 'yes'"),
         ({"removal_policy": "snapshot"}, "removal_policy must be one of 'destroy', 'retain', got 'snapshot'"),
-        ({"region": "tokyo"}, "region must match"),
+        ({"region": "tokyo"}, "region must look like 'ap-northeast-1', got 'tokyo'"),
         ({"network": {"max_azs": 1}}, "network.max_azs must be at least 2, got 1"),
         ({"network": {"nat_gateways": 0}}, "network.nat_gateways must be at least 1, got 0"),
         (
@@ -71,7 +71,10 @@ def test_configuration_is_frozen() -> None:
             {"network": {"availability_zones": ["ap-northeast-1a"]}},
             "network.availability_zones must name max_azs (2) zones when set, got ['ap-northeast-1a']",
         ),
-        ({"network": {"availability_zones": ["tokyo-a", "b"]}}, "network.availability_zones[0] must match"),
+        (
+            {"network": {"availability_zones": ["tokyo-a", "b"]}},
+            "network.availability_zones[0] must look like 'ap-northeast-1a', got 'tokyo-a'",
+        ),
     ],
 )
 def test_fails_when_a_value_is_unknown_mistyped_or_out_of_range(data: dict, message: str) -> None:
@@ -147,3 +150,158 @@ def test_fails_when_pinned_zones_are_not_in_the_region_the_stacks_deploy_to() ->
         r"got \['ap-northeast-1a', 'ap-northeast-1c'\]$",
     ):
         app_module.compose(cdk.App(), config, cdk.Environment(account="1", region="us-east-1"))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "eks:\n  enabled: false\nnetwork:\n  max_azs: 2\neks:\n  kubernetes_version: '1.36'\n",
+            "eks is given twice in {file} (lines 1 and 5), keep one",
+        ),
+        (
+            "network:\n  max_azs: 2\n  nat_gateways: 1\n  max_azs: 3\n",
+            "network.max_azs is given twice in {file} (lines 2 and 4), keep one",
+        ),
+        (
+            "ecs:\n  graviton:\n    min_tasks: 1\n    min_tasks: 2\n",
+            "ecs.graviton.min_tasks is given twice in {file} (lines 3 and 4), keep one",
+        ),
+    ],
+)
+def test_fails_when_a_key_is_given_twice(tmp_path: Path, text: str, message: str) -> None:
+    # YAML keeps the last of two equal keys: a second `eks:` block silently replaced the first.
+    file = tmp_path / "twice.yaml"
+    file.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path=str(file))
+    assert str(error.value) == message.format(file=file)
+
+
+def test_fails_naming_the_file_when_it_is_not_utf8(tmp_path: Path) -> None:
+    file = tmp_path / "latin1.yaml"
+    file.write_bytes("tags:\n  project: café\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as error:
+        load_config(path=str(file))
+    assert str(error.value) == f"{file} must be UTF-8 text, got byte 0xe9 at offset 20"
+
+
+def test_a_pattern_setting_shows_an_example_not_the_expression() -> None:
+    with pytest.raises(TypeError, match="a pattern setting needs an example that matches it"):
+        setting("x", pattern=r"[a-z]+")
+    with pytest.raises(TypeError, match="a pattern setting needs an example that matches it, got 'X'"):
+        setting("x", pattern=r"[a-z]+", example="X")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"deletion_protection": True, "removal_policy": "destroy"},
+            "deletion_protection must be false when removal_policy is destroy (protected resources stop "
+            "cdk destroy), got true",
+        ),
+        (
+            {"tags": {"aws:owner": "me"}},
+            "tags key must not start with aws: (reserved for AWS), got 'aws:owner'",
+        ),
+        (
+            {"tags": {"cost#center": "42"}},
+            "tags key may hold only letters, numbers, spaces and _ . : / = + - @, got 'cost#center'",
+        ),
+        ({"tags": {"team": "a|b"}}, "tags.team may hold only letters, numbers, spaces and _ . : / = + - @"),
+        ({"tags": {"stage": "dev"}}, "tags key is set by the stacks themselves; remove it, got 'stage'"),
+        ({"tags": {"k" * 129: "v"}}, "tags key must be 1 to 128 characters"),
+        ({"tags": {"team": "v" * 257}}, "tags.team must be at most 256 characters"),
+        ({"tags": {f"t{i}": "v" for i in range(41)}}, "tags may hold at most 40 tags"),
+        ({"network": {"cidr": "127.0.0.0/16"}}, "network.cidr must not be a loopback, link-local, multicast"),
+        (
+            {"network": {"cidr": "169.254.0.0/16"}},
+            "network.cidr must not be a loopback, link-local, multicast",
+        ),
+        (
+            {"network": {"interface_endpoints": ["sts", "sts"]}},
+            "network.interface_endpoints must not repeat an entry, got ['sts', 'sts']",
+        ),
+        (
+            {"network": {"availability_zones": ["ap-northeast-1a", "ap-northeast-1a"]}},
+            "network.availability_zones must not repeat an entry",
+        ),
+        (
+            {"ecs": {"graviton": {"memory_mib": 4096}}},
+            "ecs.graviton.memory_mib must be one of 512, 1024, 2048 for cpu 256 on Fargate, got 4096",
+        ),
+        (
+            {"ecs": {"windows": {"cpu": 1024, "memory_mib": 9216}}},
+            "ecs.windows.memory_mib must be one of 2048, 3072, 4096, 5120, 6144, 7168, 8192 for cpu 1024",
+        ),
+        (
+            {"ecs": {"graviton": {"health_check_path": "/" + "a" * 1024}}},
+            "ecs.graviton.health_check_path must be at most 1024 characters",
+        ),
+        ({"registry": {"application_repository": "a"}}, "registry.application_repository must be at least 2"),
+        (
+            {"registry": {"application_repository": "a" * 257}},
+            "registry.application_repository must be at most 256 characters",
+        ),
+        (
+            {"registry": {"scanning": {"continuous_filters": ["a" * 256]}}},
+            "registry.scanning.continuous_filters[0] must be at most 255 characters",
+        ),
+        (
+            {"registry": {"replication": {"repository_prefixes": ["app/", "app/"]}}},
+            "registry.replication.repository_prefixes must not repeat a prefix, got ['app/', 'app/']",
+        ),
+    ],
+)
+def test_fails_when_a_value_would_be_refused_at_deploy(data: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        build(AppConfig, data)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_tags_in_any_script_with_spaces_pass() -> None:
+    assert (
+        build(AppConfig, {"tags": {"チーム": "開発 1", "cost-center": "a=b+c@d"}}).tags["チーム"] == "開発 1"
+    )
+
+
+def test_fails_when_a_stage_file_names_another_stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A copied file that kept `stage: sandbox` would deploy over the sandbox's stacks.
+    monkeypatch.setattr("stacks.config.schema.CONFIG_DIR", tmp_path)
+    (tmp_path / "staging.yaml").write_text("stage: sandbox\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(stage="staging")
+    assert (
+        str(error.value)
+        == f"stage in {tmp_path / 'staging.yaml'} must be 'staging' (the stage asked for), got 'sandbox'"
+    )
+
+
+def test_a_stage_file_without_a_stage_key_takes_the_stage_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("stacks.config.schema.CONFIG_DIR", tmp_path)
+    (tmp_path / "staging.yaml").write_text("log_retention_days: 14\n")
+    assert load_config(stage="staging").stage == "staging"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"eks": {"endpoint": {"access": "private", "public_access_cidrs": ["203.0.113.0/24"]}}},
+            "eks.endpoint.public_access_cidrs must be left out when access is private (there is no public "
+            "endpoint to open), got ['203.0.113.0/24']",
+        ),
+        (
+            {"eks": {"sample_app": {"image": "nginx latest"}}},
+            "eks.sample_app.image must look like 'public.ecr.aws/nginx/nginx:1.28', got 'nginx latest'",
+        ),
+    ],
+)
+def test_fails_when_eks_settings_contradict_or_cannot_deploy(data: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        build(AppConfig, data)
+    assert str(error.value) == message

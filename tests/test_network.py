@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Capture, Match, Template
 
 from constructs_lib.network import DualStackVpc, DualStackVpcProps
 from stacks.config import load_config
@@ -200,3 +200,45 @@ def test_pinned_zones_place_the_subnets_by_name(synth_with) -> None:
         for subnet in template.find_resources("AWS::EC2::Subnet").values()
     }
     assert zones == {"ap-northeast-1a", "ap-northeast-1d"}
+
+
+def test_flow_logs_are_encrypted_with_a_rotating_key_of_the_stack(network: Template) -> None:
+    key = Capture()
+    network.has_resource_properties("AWS::Logs::LogGroup", {"KmsKeyId": {"Fn::GetAtt": [key, "Arn"]}})
+    network.has_resource(
+        "AWS::KMS::Key",
+        {
+            "Properties": {"EnableKeyRotation": True},
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+        },
+    )
+    # Pinned: a new logical id would replace the key, and the retained logs would lose it.
+    assert key.as_string() == "VpcFlowLogKeyD489FA5A"
+
+
+def test_flow_log_key_admits_cloudwatch_logs_for_this_stacks_groups_only(network: Template) -> None:
+    ((key,),) = [list(network.find_resources("AWS::KMS::Key").values())]
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    (logs_statement,) = [s for s in statements if s.get("Sid") == "CloudWatchLogsForThisStacksGroups"]
+    assert logs_statement["Principal"] == {"Service": "logs.ap-northeast-1.amazonaws.com"}
+    assert logs_statement["Condition"] == {
+        "ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:aws:logs:ap-northeast-1:",
+                        {"Ref": "AWS::AccountId"},
+                        ":log-group:sandbox-Network-*",
+                    ],
+                ]
+            }
+        }
+    }
+    # Besides CloudWatch Logs, only the account's own key administration statement.
+    assert len(statements) == 2
+
+
+def test_production_retains_the_flow_log_key(production_network: Template) -> None:
+    production_network.has_resource("AWS::KMS::Key", {"DeletionPolicy": "Retain"})

@@ -17,6 +17,9 @@ STATEFUL_TYPES = (
     "AWS::S3::Bucket",
     "AWS::SQS::Queue",
     "AWS::SNS::Topic",
+    "AWS::RDS::DBCluster",
+    "AWS::ElastiCache::ServerlessCache",
+    "AWS::SecretsManager::Secret",
 )
 
 
@@ -47,7 +50,20 @@ def test_every_log_group_has_a_retention(sandbox: Synthesized) -> None:
     assert endless == []
 
 
-@pytest.mark.parametrize("stack_id", ["Network", "Registry", "EcsFargate", "Eks"])
+@pytest.mark.parametrize(
+    "stack_id",
+    [
+        "Network",
+        "Registry",
+        "EcsFargate",
+        "Eks",
+        "EcsAnywhere",
+        "GuardDuty",
+        "DataStores",
+        "AppRunner",
+        "ExpressMode",
+    ],
+)
 def test_every_lambda_function_logs_to_a_group_its_stack_owns(sandbox: Synthesized, stack_id: str) -> None:
     # Otherwise Lambda creates /aws/lambda/<function> on first use, outside the stack, forever.
     template = sandbox.template_json(stack_id)["Resources"]

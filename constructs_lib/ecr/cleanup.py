@@ -14,6 +14,7 @@ https://github.com/aws/containers-roadmap/issues/1152).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +32,19 @@ from constructs import Construct
 # default hour.
 FUNCTION_TIMEOUT = cdk.Duration.minutes(5)
 SERVICE_TIMEOUT = cdk.Duration.minutes(7)
+# A repository-name prefix of at least 2 characters (ECR's replication filter minimum): never empty,
+# which would match every repository of the region.
+_PREFIX = re.compile(r"[a-z0-9][a-z0-9._/-]+")
 
 
 @dataclass(frozen=True)
 class CleanupTarget:
-    """Repositories under `prefix/` in `region` (None: the stack's region).
+    """Repositories whose names start with `prefix` in `region` (None: the stack's region).
+
+    `prefix` is a plain string prefix, as in a replication filter: `app/` matches `app/web`,
+    while `app` also matches `apple` and `app-web`. Give exactly the prefixes that the cache
+    rules (`<cache prefix>/`) or the replication rule (its filters, as written) create
+    repositories under, so that whatever they create is cleaned up.
 
     `encryption_key` is the key those repositories are encrypted with, when it is in this
     stack: the role may then retire grants on that key only. Without it (a key in another
@@ -83,7 +92,12 @@ class CreatedRepositoryCleanup(Construct):
                     "encryption_key must be in the stack's region (leave it out for a target in "
                     f"another region), got a key for target region {target.region!r}"
                 )
-        resolved = [(t.region or stack.region, t.prefix.rstrip("/")) for t in targets]
+        for target in targets:
+            if not _PREFIX.fullmatch(target.prefix):
+                raise ValueError(
+                    f"prefix must be a repository name prefix of at least 2 characters, got {target.prefix!r}"
+                )
+        resolved = [(t.region or stack.region, t.prefix) for t in targets]
 
         log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
         # Its own role, with log rights on its own log group only (not the broad managed policy).
@@ -133,7 +147,7 @@ class CreatedRepositoryCleanup(Construct):
             iam.PolicyStatement(
                 actions=["ecr:DeleteRepository"],
                 resources=[
-                    f"arn:{cdk.Aws.PARTITION}:ecr:{r}:{cdk.Aws.ACCOUNT_ID}:repository/{p}/*"
+                    f"arn:{cdk.Aws.PARTITION}:ecr:{r}:{cdk.Aws.ACCOUNT_ID}:repository/{p}*"
                     for r, p in resolved
                 ],
             )
@@ -206,9 +220,9 @@ class CreatedRepositoryCleanup(Construct):
         ]
         acknowledgments += [
             cdk.Acknowledgment(
-                id=f"AwsSolutions-IAM5[Resource::{repository.format(region=shown(r), pattern=p + '/*')}]",
-                reason=f"Deletes only the repositories ECR itself created under {p}/, whose names are "
-                "not known at deploy time; nothing outside the prefix.",
+                id=f"AwsSolutions-IAM5[Resource::{repository.format(region=shown(r), pattern=p + '*')}]",
+                reason=f"Deletes only the repositories ECR itself created under the prefix {p}, whose names "
+                "are not known at deploy time; nothing outside the prefix.",
             )
             for r, p in resolved
         ]

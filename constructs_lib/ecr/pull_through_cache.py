@@ -126,7 +126,7 @@ class PullThroughCache(Construct):
                 ecr_repository_prefix=prefix,
                 upstream_registry=upstream.name,
                 upstream_registry_url=upstream.registry_url,
-                credential_arn=secret.secret_arn if secret is not None else None,
+                credential_arn=secret.secret_full_arn if secret is not None else None,
             )
             self.prefixes[name] = prefix
 
@@ -257,6 +257,14 @@ def _check_secret_name(secret: secretsmanager.ISecret) -> None:
     name = secret.secret_name
     if not cdk.Token.is_unresolved(name) and not name.startswith(CREDENTIAL_SECRET_PREFIX):
         raise ValueError(f"credentials must be secrets named {CREDENTIAL_SECRET_PREFIX}..., got {name!r}")
+    # A secret imported by name has only a partial ARN (no random suffix), which would go into
+    # the rule's CredentialArn; nothing documents that ECR resolves one.
+    # https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreatePullThroughCacheRule.html
+    if secret.secret_full_arn is None:
+        raise ValueError(
+            "credentials must be secrets with a complete ARN (Secret.from_secret_complete_arn or a "
+            f"Secret of this app), got a partial ARN for {name!r}"
+        )
 
 
 def _rule_id(upstream: str) -> str:

@@ -25,6 +25,8 @@ class CrossRegionReplication(Construct):
     Same account, one rule. A prefix is a plain string prefix (`app/` matches `app/web`, while
     `app` would also match `apple`). Deleting the resource removes the replication
     configuration; replicas already made in the destination region stay there.
+
+    Attributes: `configuration`, `destination_region`, `repository_prefixes`.
     """
 
     def __init__(
@@ -51,6 +53,8 @@ class CrossRegionReplication(Construct):
             if not (2 <= len(prefix) <= 256 and _FILTER.fullmatch(prefix)):
                 raise ValueError(f"repository_prefixes must be repository name prefixes, got {prefix!r}")
         self.destination_region = destination_region
+        # Exactly the filters, as written: whatever cleans up the replicas must cover these.
+        self.repository_prefixes = tuple(repository_prefixes)
 
         self.configuration = ecr.CfnReplicationConfiguration(
             self,

@@ -4,6 +4,7 @@ from ._fargate import on_demand_base_then_spot
 from .cluster import FargateCluster, FargateClusterProps
 from .graviton_service import GravitonWebService, GravitonWebServiceProps
 from .image_build import MultiArchImageBuild, MultiArchImageBuildProps
+from .log_key import LogEncryptionKey
 from .windows_service import WindowsFargateService, WindowsFargateServiceProps
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "FargateClusterProps",
     "GravitonWebService",
     "GravitonWebServiceProps",
+    "LogEncryptionKey",
     "MultiArchImageBuild",
     "MultiArchImageBuildProps",
     "WindowsFargateService",

@@ -1,6 +1,9 @@
 """An ECS cluster for Fargate with Container Insights (enhanced) and audited, encrypted ECS Exec.
 
 Slides 5-10 of the talk: the cluster that the Graviton service and the Windows service share.
+Two Lambda-backed custom resources (see `runtime/`) make it deploy and go cleanly: one makes sure
+the account's ECS service-linked role exists before the cluster, one keeps Container Insights'
+fixed-name log group from outliving a sandbox stack.
 """
 
 from __future__ import annotations
@@ -11,9 +14,17 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+from ._direct_custom_resource import direct_custom_resource
+from ._nag import acknowledge, nag_text
+
+# How long the insights guard keeps deleting the group after the cluster is gone: ECS flushes
+# performance events of stopping tasks within minutes.
+INSIGHTS_GUARD_WATCH = cdk.Duration.minutes(3)
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,14 @@ class FargateClusterProps:
     # The KMS key and the session log group go with the stack by default (a sandbox leaves
     # nothing behind); pass RETAIN to keep the audit trail after `cdk destroy`.
     removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY
+    # Encrypts Container Insights' group and the custom resources' function logs; its key policy
+    # must admit CloudWatch Logs for them (`LogEncryptionKey.admit_log_group` with
+    # `insights_log_group_name`). None: CloudWatch Logs' own encryption.
+    log_encryption_key: kms.IKey | None = None
+    # Create the account's ECS service-linked role before the cluster when it is missing (a
+    # brand-new account). False where an account-level pipeline already made it, or where the
+    # deploying role may not call iam:CreateServiceLinkedRole.
+    ensure_service_linked_role: bool = True
 
 
 class FargateCluster(Construct):
@@ -40,7 +59,14 @@ class FargateCluster(Construct):
       session's input and output goes to a CloudWatch log group, itself encrypted with the key:
       https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
 
-    Attributes: `cluster`, `exec_key`, `exec_log_group`, `insights_log_group`.
+    - With removal policy DESTROY, a guard deletes a stale Container Insights group before the
+      stack creates its own, and sweeps the group after the stack deletes it (Container Insights
+      re-creates it when late events arrive): `runtime/insights_logs.py`.
+    - Unless told otherwise, the ECS service-linked role is created first when the account lacks
+      it: `runtime/service_linked_role.py`.
+
+    Attributes: `cluster`, `cluster_name`, `exec_key`, `exec_log_group`, `insights_log_group`,
+    `insights_log_group_name`, `insights_guard` and `service_linked_role` (None when off).
     """
 
     def __init__(
@@ -74,14 +100,17 @@ class FargateCluster(Construct):
             raise ValueError(
                 f"cluster_name must be 1 to 255 letters, digits, '-' or '_', got {cluster_name!r}"
             )
+        self.cluster_name = cluster_name
+        self.insights_log_group_name = f"/aws/ecs/containerinsights/{cluster_name}/performance"
         # Container Insights writes performance events to this group and creates it itself when it
         # is missing, outside CloudFormation; created here first, it gets a retention and goes
         # with the stack: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-reference-performance-logs-ECS.html
         self.insights_log_group = logs.LogGroup(
             self,
             "InsightsPerformance",
-            log_group_name=f"/aws/ecs/containerinsights/{cluster_name}/performance",
+            log_group_name=self.insights_log_group_name,
             retention=props.exec_log_retention,
+            encryption_key=props.log_encryption_key,
             # A retained group with a fixed name would make the next create of this cluster fail
             # ("already exists"); RetainExceptOnCreate keeps it on delete and on update, but not
             # when the stack's first create rolls back.
@@ -111,3 +140,89 @@ class FargateCluster(Construct):
         # Both log groups exist before the cluster (ECS Exec checks its group and key policy;
         # Container Insights would create its own) and are deleted after it.
         self.cluster.node.add_dependency(self.exec_log_group, self.insights_log_group)
+
+        self.insights_guard: cdk.CustomResource | None = None
+        if props.removal_policy == cdk.RemovalPolicy.DESTROY:
+            self.insights_guard = self._guard_insights_logs(props)
+        self.service_linked_role: cdk.CustomResource | None = None
+        if props.ensure_service_linked_role:
+            self.service_linked_role = self._ensure_service_linked_role(props)
+            # The cluster and its capacity provider association need the role.
+            self.cluster.node.add_dependency(self.service_linked_role)
+
+    def _guard_insights_logs(self, props: FargateClusterProps) -> cdk.CustomResource:
+        """Keep Container Insights' re-created group from outliving the stack (removal DESTROY only).
+
+        Ordered before the group on create and after it (and the cluster) on delete. Retained
+        groups (production) get no guard: their logs are meant to outlive the stack.
+        """
+        stack = cdk.Stack.of(self)
+        partition, region, account = cdk.Aws.PARTITION, cdk.Aws.REGION, cdk.Aws.ACCOUNT_ID
+        # DeleteLogGroup is authorized against the group's ARN with the trailing `:*`
+        # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html);
+        # the form without it names the same one group.
+        group_arn = f"arn:{partition}:logs:{region}:{account}:log-group:{self.insights_log_group_name}"
+        parts = direct_custom_resource(
+            Construct(self, "InsightsLogsGuard"),
+            handler_module="insights_logs",
+            resource_type="Custom::EcsInsightsLogsGuard",
+            properties={
+                "ClusterName": self.cluster_name,
+                "WatchSeconds": int(INSIGHTS_GUARD_WATCH.to_seconds()),
+            },
+            statements=[
+                iam.PolicyStatement(actions=["logs:DeleteLogGroup"], resources=[group_arn, f"{group_arn}:*"]),
+                # Tells a stale group from the group of an active cluster of the same name.
+                iam.PolicyStatement(
+                    actions=["ecs:DescribeClusters"],
+                    resources=[f"arn:{partition}:ecs:{region}:{account}:cluster/{self.cluster_name}"],
+                ),
+                # The sweep runs only while the stack is deleted or rolled back.
+                iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[cdk.Aws.STACK_ID]),
+            ],
+            timeout=INSIGHTS_GUARD_WATCH.plus(cdk.Duration.minutes(2)),
+            service_timeout=INSIGHTS_GUARD_WATCH.plus(cdk.Duration.minutes(3)),
+            description=f"Deletes the Container Insights log group of ECS cluster {self.cluster_name} when "
+            "ECS re-creates it outside the stack (before create, after delete)",
+            log_retention=props.exec_log_retention,
+            removal_policy=props.removal_policy,
+            log_encryption_key=props.log_encryption_key,
+        )
+        # Deleted after the group (and so after the cluster, which depends on the group).
+        self.insights_log_group.node.add_dependency(parts.resource)
+        acknowledge(
+            parts.policy,
+            {
+                f"AwsSolutions-IAM5[Resource::{nag_text(stack, f'{group_arn}:*')}]": "The trailing :* is "
+                "the ARN form CloudWatch Logs authorizes DeleteLogGroup against; it names this one log "
+                "group, not a set of groups.",
+            },
+        )
+        return parts.resource
+
+    def _ensure_service_linked_role(self, props: FargateClusterProps) -> cdk.CustomResource:
+        """AWSServiceRoleForECS, created if missing; never deleted (the whole account shares it)."""
+        role_arn = (
+            f"arn:{cdk.Aws.PARTITION}:iam::{cdk.Aws.ACCOUNT_ID}:role/aws-service-role/ecs.amazonaws.com/"
+            "AWSServiceRoleForECS"
+        )
+        parts = direct_custom_resource(
+            Construct(self, "ServiceLinkedRole"),
+            handler_module="service_linked_role",
+            resource_type="Custom::EcsServiceLinkedRole",
+            properties={"AwsServiceName": "ecs.amazonaws.com"},
+            statements=[
+                iam.PolicyStatement(
+                    actions=["iam:CreateServiceLinkedRole"],
+                    resources=[role_arn],
+                    conditions={"StringEquals": {"iam:AWSServiceName": "ecs.amazonaws.com"}},
+                )
+            ],
+            timeout=cdk.Duration.minutes(1),
+            service_timeout=cdk.Duration.minutes(3),
+            description="Creates the ECS service-linked role before the first cluster of a new account",
+            log_retention=props.exec_log_retention,
+            removal_policy=props.removal_policy,
+            log_encryption_key=props.log_encryption_key,
+        )
+        return parts.resource

@@ -16,11 +16,13 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from ._fargate import LINUX_SIZES, check_task_size, on_demand_base_then_spot
+from ._fargate import LINUX_SIZES, check_task_size, https_only_egress, on_demand_base_then_spot
 from ._nag import acknowledge, acknowledge_ecs_exec
 
 CONTAINER_NAME = "web"
@@ -29,6 +31,19 @@ CONTAINER_NAME = "web"
 # overridden: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/target-tracking-faster-auto-scaling.html
 HIGH_RESOLUTION_CPU_METRIC = "ECSServiceAverageCPUUtilizationHighResolution"
 HIGH_RESOLUTION_SECONDS = 20
+# AWS managed rule groups of the web ACL (no charge beyond the web ACL's own rule units):
+# core protections, requests known to be malicious, and addresses Amazon's threat intelligence
+# lists as bad actors. https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list.html
+MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+)
+
+
+def is_root(user: str) -> bool:
+    """Whether a container `user` (name, uid, `user:group` or `uid:gid`) names root."""
+    return user.split(":", 1)[0] in ("", "0", "root")
 
 
 @dataclass(frozen=True)
@@ -37,7 +52,20 @@ class GravitonWebServiceProps:
 
     # The image must be arm64 or multi-arch: an amd64-only image stops with `exec format error`.
     image: ecs.ContainerImage
-    container_port: int = 80
+    # The non-root user (uid, name, `uid:gid`) the container runs as; root is refused. Required:
+    # only the image's author knows which user owns its files (nginx-unprivileged: 101).
+    # ECS Exec still works: its agent and sessions run as root whatever this says
+    # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html#ecs-exec-considerations).
+    user: str
+    # A non-root process cannot bind ports below 1024: listen on a high port.
+    container_port: int = 8080
+    # ENABLED (ECS's default): a deployment resolves the image tag to a digest once and every later
+    # task (scale-out, Spot replacement) pulls that digest. Set DISABLED for a mutable tag pulled
+    # through an ECR pull-through cache: the cache re-points the tag when upstream moves it, its
+    # lifecycle policy expires the untagged old image, and the pinned digest can then no longer be
+    # pulled (CannotPullContainerError). With DISABLED every task pulls the tag as it is then.
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html#deployment-container-image-stability
+    version_consistency: ecs.VersionConsistency = ecs.VersionConsistency.ENABLED
     # 0.25 vCPU and 0.5 GB, the smallest Fargate size: a burst of hundreds of tasks stays cheap.
     cpu: int = 256
     memory_mib: int = 512
@@ -58,13 +86,22 @@ class GravitonWebServiceProps:
     # How long the load balancer lets in-flight requests finish on a task that is stopping; a web
     # server that answers in milliseconds needs seconds, not ELB's default of 300.
     deregistration_delay: cdk.Duration = field(default_factory=lambda: cdk.Duration.seconds(15))
-    # HTTPS on 443 with this certificate, and port 80 redirecting to it. None: plain HTTP on 80.
+    # HTTPS on 443 with this certificate, and port 80 redirecting to it.
     certificate: acm.ICertificate | None = None
+    # Without a certificate the internet-facing listener would be plain HTTP on 80: refused unless
+    # this says so, so that no one ships an unencrypted public endpoint by leaving a setting out.
+    allow_plain_http: bool = False
+    # An AWS WAF web ACL (regional) with AWS managed rule groups in front of the load balancer.
+    # Off by default: a web ACL costs a monthly fee plus per-request charges.
+    web_acl: bool = False
     # Where the load balancer writes access logs. None: no access logs (and cdk-nag's ELB2 finding
     # is acknowledged as that choice).
     access_logs_bucket: s3.IBucket | None = None
     deletion_protection: bool = False
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
+    # Encrypts the container log group; its key policy must admit CloudWatch Logs for the group.
+    # None: CloudWatch Logs' own encryption.
+    log_encryption_key: kms.IKey | None = None
     # The container log group goes with the stack unless told otherwise.
     removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY
 
@@ -78,8 +115,10 @@ class GravitonWebService(Construct):
     The cdk-nag findings of what it creates (open load balancer, ECS Exec grants, access logs
     off when no bucket is given) are acknowledged here, each on its one resource.
 
+    The container runs as a non-root user; its security group lets it out on HTTPS only.
+
     Attributes: `service`, `task_definition`, `load_balancer`, `listener`, `target_group`,
-    `scaling`, `url`.
+    `security_group`, `scaling`, `url`, `web_acl` (None unless asked for).
     """
 
     def __init__(
@@ -102,6 +141,13 @@ class GravitonWebService(Construct):
         strategies = list(props.capacity_provider_strategies or on_demand_base_then_spot())
         if not strategies:
             raise ValueError("capacity_provider_strategies must not be empty, got []")
+        if is_root(props.user):
+            raise ValueError(f"user must name a non-root user (a uid other than 0), got {props.user!r}")
+        if props.certificate is None and not props.allow_plain_http:
+            raise ValueError(
+                "certificate must be given for the internet-facing listener (or allow_plain_http=True "
+                "to serve plain http), got None"
+            )
 
         self.task_definition = ecs.FargateTaskDefinition(
             self,
@@ -114,11 +160,17 @@ class GravitonWebService(Construct):
             ),
         )
         log_group = logs.LogGroup(
-            self, "Logs", retention=props.log_retention, removal_policy=props.removal_policy
+            self,
+            "Logs",
+            retention=props.log_retention,
+            removal_policy=props.removal_policy,
+            encryption_key=props.log_encryption_key,
         )
         self.task_definition.add_container(
             CONTAINER_NAME,
             image=props.image,
+            user=props.user,
+            version_consistency=props.version_consistency,
             essential=True,
             port_mappings=[ecs.PortMapping(container_port=props.container_port)],
             logging=ecs.LogDrivers.aws_logs(stream_prefix=CONTAINER_NAME, log_group=log_group),
@@ -188,10 +240,10 @@ class GravitonWebService(Construct):
             self,
             "SecurityGroup",
             vpc=vpc,
-            description="Graviton web tasks: traffic from the load balancer only",
-            allow_all_outbound=True,
-            allow_all_ipv6_outbound=True,
+            description="Graviton web tasks: traffic from the load balancer only, HTTPS out",
+            allow_all_outbound=False,
         )
+        https_only_egress(self.security_group)
         self.service = ecs.FargateService(
             self,
             "Resource",
@@ -227,6 +279,7 @@ class GravitonWebService(Construct):
         )
 
         self._acknowledge(cluster, access_logs=props.access_logs_bucket is not None)
+        self.web_acl = self._web_acl() if props.web_acl else None
 
         if props.high_resolution_metrics:
             # aws-cdk-lib 2.275's FargateService has no `monitoring` prop; CfnService has
@@ -271,6 +324,45 @@ class GravitonWebService(Construct):
                 "TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification.PredefinedMetricType",
                 HIGH_RESOLUTION_CPU_METRIC,
             )
+
+    def _web_acl(self) -> wafv2.CfnWebACL:
+        """A regional web ACL of AWS managed rule groups, associated with the load balancer."""
+        rules = [
+            wafv2.CfnWebACL.RuleProperty(
+                name=group,
+                priority=priority,
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name=group
+                    )
+                ),
+                # The groups' own actions (block) apply; `none` keeps them rather than counting.
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                    cloud_watch_metrics_enabled=True, metric_name=group, sampled_requests_enabled=True
+                ),
+            )
+            for priority, group in enumerate(MANAGED_RULE_GROUPS)
+        ]
+        web_acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            rules=rules,
+            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True,
+                metric_name=f"{cdk.Names.unique_id(self)}WebAcl",
+                sampled_requests_enabled=True,
+            ),
+        )
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=self.load_balancer.load_balancer_arn,
+            web_acl_arn=web_acl.attr_arn,
+        )
+        return web_acl
 
     def _acknowledge(self, cluster: ecs.ICluster, *, access_logs: bool) -> None:
         """cdk-nag findings that an internet-facing service with ECS Exec needs, with their reasons."""

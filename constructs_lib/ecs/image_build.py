@@ -6,7 +6,13 @@ Cross-building needs no QEMU when the Dockerfile cross-compiles in a `--platform
 stage (as the sample app's does). buildx's docker-container driver (one-shot multi-platform
 builds) would pull moby/buildkit from Docker Hub at every build, so this runs one plain
 `docker build --platform` per platform on the build image's own daemon, pushes each, and joins
-them with `docker manifest`: nothing beyond the docker CLI that every CodeBuild image has.
+them in the registry with `docker buildx imagetools create`. Unlike `docker manifest create`,
+which refuses sources that are themselves image indexes (what a push from the containerd image
+store, Docker 29's default, gives once attestations are attached), imagetools reads and writes
+the registry directly and merges indexes, so it works on both image stores. The CodeBuild image
+used here ships the buildx plugin (aws/aws-codebuild-docker-images, al/aarch64/standard/3.0/
+Dockerfile: DOCKER_BUILDX_VERSION, checked by `docker buildx version` in pre_build).
+https://docs.docker.com/reference/cli/docker/buildx/imagetools/create/
 """
 
 from __future__ import annotations
@@ -43,6 +49,9 @@ class MultiArchImageBuildProps:
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
     # Encrypts build artifacts and logs in S3; None creates a key with rotation on.
     encryption_key: kms.IKey | None = None
+    # Encrypts the build's CloudWatch log group; its key policy must admit CloudWatch Logs for
+    # the group. None: CloudWatch Logs' own encryption.
+    log_encryption_key: kms.IKey | None = None
     # The build log group (and a created key) go with the stack unless told otherwise.
     removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY
 
@@ -73,7 +82,11 @@ class MultiArchImageBuild(Construct):
             removal_policy=props.removal_policy,
         )
         self.log_group = logs.LogGroup(
-            self, "Logs", retention=props.log_retention, removal_policy=props.removal_policy
+            self,
+            "Logs",
+            retention=props.log_retention,
+            removal_policy=props.removal_policy,
+            encryption_key=props.log_encryption_key,
         )
         platforms = PLATFORMS if props.multi_arch else PLATFORMS[:1]
 
@@ -172,10 +185,10 @@ def _build_spec(platforms: tuple[str, ...]) -> dict:
             f'docker push "$REPOSITORY_URI:$TAG-{arch}"',
         ]
     if len(platforms) > 1:
+        # One index over the per-platform images, written straight to the registry (no local store).
         build += [
-            'docker manifest create "$REPOSITORY_URI:$TAG" '
+            'docker buildx imagetools create --tag "$REPOSITORY_URI:$TAG" '
             + " ".join(f'"$REPOSITORY_URI:$TAG-{arch}"' for arch in arches),
-            'docker manifest push "$REPOSITORY_URI:$TAG"',
         ]
     else:
         build += [
@@ -190,6 +203,7 @@ def _build_spec(platforms: tuple[str, ...]) -> dict:
                 "commands": [
                     'TAG="${IMAGE_TAG:-build-$CODEBUILD_BUILD_NUMBER}"',
                     "docker version",
+                    "docker buildx version",
                     'aws ecr get-login-password --region "$AWS_REGION"'
                     ' | docker login --username AWS --password-stdin "${REPOSITORY_URI%%/*}"',
                 ]

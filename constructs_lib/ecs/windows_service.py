@@ -16,10 +16,11 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._fargate import FARGATE, FARGATE_SPOT, WINDOWS_SIZES, check_task_size
+from ._fargate import FARGATE, FARGATE_SPOT, WINDOWS_SIZES, check_task_size, https_only_egress
 from ._nag import acknowledge_ecs_exec
 
 CONTAINER_NAME = "windows"
@@ -39,6 +40,8 @@ class WindowsFargateServiceProps:
     # None: all tasks on FARGATE. Fargate Spot does not run Windows, so FARGATE_SPOT is refused.
     capacity_provider_strategies: Sequence[ecs.CapacityProviderStrategy] | None = None
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
+    # Encrypts the container log group; its key policy must admit CloudWatch Logs for the group.
+    log_encryption_key: kms.IKey | None = None
     removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY
 
 
@@ -87,7 +90,11 @@ class WindowsFargateService(Construct):
             ),
         )
         log_group = logs.LogGroup(
-            self, "Logs", retention=props.log_retention, removal_policy=props.removal_policy
+            self,
+            "Logs",
+            retention=props.log_retention,
+            removal_policy=props.removal_policy,
+            encryption_key=props.log_encryption_key,
         )
         # No linuxParameters, readonlyRootFilesystem or user: Windows task definitions reject them.
         self.task_definition.add_container(
@@ -101,9 +108,10 @@ class WindowsFargateService(Construct):
             self,
             "SecurityGroup",
             vpc=vpc,
-            description="Windows tasks: no inbound traffic; ECS Exec and image pulls go out",
-            allow_all_outbound=True,
+            description="Windows tasks: no inbound traffic; HTTPS out for ECS Exec, logs and image pulls",
+            allow_all_outbound=False,
         )
+        https_only_egress(self.security_group)
         self.service = ecs.FargateService(
             self,
             "Resource",

@@ -15,6 +15,7 @@ from constructs_lib.eks.karpenter import (
     NodePoolSpec,
     check_bottlerocket_release,
 )
+from stacks.config.eks_fargate import ContainerInsightsConfig, FargateConfig
 from stacks.config.loader import fail, setting
 
 # Kubernetes versions this project can build, newest last. A version must be supported by all of:
@@ -67,6 +68,13 @@ class EndpointConfig:
                     "must be a CIDR block such as 203.0.113.0/24 or 2001:db8::/32",
                     cidr,
                 )
+        if self.access == "private" and self.public_access_cidrs != ("0.0.0.0/0",):
+            # The public endpoint is off: these blocks would be dropped, and nobody could use them.
+            fail(
+                f"{path}.public_access_cidrs",
+                "must be left out when access is private (there is no public endpoint to open)",
+                list(self.public_access_cidrs),
+            )
         if self.access == "public_and_private" and not self.public_access_cidrs:
             fail(
                 f"{path}.public_access_cidrs",
@@ -80,7 +88,9 @@ class NodeGroupConfig:
     """A Bottlerocket managed node group; as such, the system nodes (Graviton)."""
 
     enabled: bool = True
-    instance_types: tuple[str, ...] = setting(("t4g.medium",), pattern=INSTANCE_TYPE_PATTERN, max_items=20)
+    instance_types: tuple[str, ...] = setting(
+        ("t4g.medium",), pattern=INSTANCE_TYPE_PATTERN, example="m7g.large", max_items=20
+    )
     min_size: int = setting(2, minimum=0, maximum=100)
     desired_size: int = setting(2, minimum=0, maximum=100)
     max_size: int = setting(3, minimum=1, maximum=100)
@@ -115,7 +125,9 @@ class GpuNodeGroupConfig(NodeGroupConfig):
 
     enabled: bool = False
     # One architecture per group: x86_64 (g4dn, g5, g6, g6e) or arm64 (g5g).
-    instance_types: tuple[str, ...] = setting(("g6.xlarge",), pattern=INSTANCE_TYPE_PATTERN, max_items=20)
+    instance_types: tuple[str, ...] = setting(
+        ("g6.xlarge",), pattern=INSTANCE_TYPE_PATTERN, example="g6.xlarge", max_items=20
+    )
     min_size: int = setting(0, minimum=0, maximum=100)
     desired_size: int = setting(1, minimum=0, maximum=100)
     max_size: int = setting(2, minimum=1, maximum=100)
@@ -145,7 +157,9 @@ class KarpenterConfig:
 
     # Bottlerocket release for Karpenter's nodes (`amiSelectorTerms: [{alias: bottlerocket@<version>}]`).
     # Pinned: `latest` would replace every node on each Bottlerocket release (drift).
-    bottlerocket_version: str = setting(BOTTLEROCKET_VERSION, pattern=BOTTLEROCKET_VERSION_PATTERN)
+    bottlerocket_version: str = setting(
+        BOTTLEROCKET_VERSION, pattern=BOTTLEROCKET_VERSION_PATTERN, example=BOTTLEROCKET_VERSION
+    )
     general: NodePoolSpec = field(default_factory=NodePoolSpec)
     gpu: GpuNodePoolSpec = field(default_factory=GpuNodePoolSpec)
 
@@ -158,7 +172,11 @@ class SampleAppConfig:
     replicas: int = setting(2, minimum=1, maximum=50)
     # Multi-arch (arm64 and amd64), so it runs on whatever Karpenter launches; the official nginx
     # image listens on IPv6 too (its entrypoint enables `listen [::]:80` when the host has IPv6).
-    image: str = "public.ecr.aws/nginx/nginx:1.28"
+    image: str = setting(
+        "public.ecr.aws/nginx/nginx:1.28",
+        pattern=r"[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?",
+        example="public.ecr.aws/nginx/nginx:1.28",
+    )
 
 
 @dataclass(frozen=True)
@@ -169,10 +187,14 @@ class EksConfig:
     # Default: the newest version that EKS, Karpenter 1.14 and the kubectl layer all support.
     kubernetes_version: str = setting("1.36", choices=KUBERNETES_VERSIONS)
     # None: `containers-update-<stage>`. The name appears in Karpenter's IAM conditions and tags.
-    cluster_name: str | None = setting(None, pattern=r"[A-Za-z][A-Za-z0-9_-]{0,99}")
+    cluster_name: str | None = setting(
+        None, pattern=r"[A-Za-z][A-Za-z0-9_-]{0,99}", example="containers-update-dev"
+    )
     # The IAM role or user given cluster admin through an access entry. None: the stack creates a
     # `ClusterAdmin` role that principals of this account may assume, and prints how to use it.
-    admin_principal_arn: str | None = setting(None, pattern=IAM_PRINCIPAL_ARN_PATTERN)
+    admin_principal_arn: str | None = setting(
+        None, pattern=IAM_PRINCIPAL_ARN_PATTERN, example="arn:aws:iam::111122223333:role/PlatformAdmin"
+    )
     endpoint: EndpointConfig = field(default_factory=EndpointConfig)
     control_plane_logs: tuple[str, ...] = setting(
         REQUIRED_CONTROL_PLANE_LOGS, choices=CONTROL_PLANE_LOG_TYPES
@@ -184,6 +206,8 @@ class EksConfig:
     gpu_nodes: GpuNodeGroupConfig = field(default_factory=GpuNodeGroupConfig)
     karpenter: KarpenterConfig = field(default_factory=KarpenterConfig)
     sample_app: SampleAppConfig = field(default_factory=SampleAppConfig)
+    fargate: FargateConfig = field(default_factory=FargateConfig)
+    container_insights: ContainerInsightsConfig = field(default_factory=ContainerInsightsConfig)
 
     def check(self, path: str) -> None:
         missing = [log for log in REQUIRED_CONTROL_PLANE_LOGS if log not in self.control_plane_logs]
@@ -211,3 +235,6 @@ class EksConfig:
             fail(f"{path}.system_nodes.enabled", "must be true (Karpenter and CoreDNS run there)", False)
         if self.system_nodes.desired_size < 1:
             fail(f"{path}.system_nodes.desired_size", "must be at least 1 (Karpenter runs there)", 0)
+        if self.container_insights.ec2_nodes and not self.fargate.enabled:
+            # The add-on and the Container Insights log groups are part of the Fargate construct.
+            fail(f"{path}.container_insights.ec2_nodes", "needs eks.fargate.enabled: true", True)

@@ -33,19 +33,27 @@ def setting(
     maximum: float | None = None,
     choices: tuple[Any, ...] | None = None,
     pattern: str | None = None,
+    example: str | None = None,
     max_items: int | None = None,
+    max_length: int | None = None,
 ) -> Any:
     """A dataclass field with bounds that the loader enforces.
 
     `pattern` is a full-match regular expression applied to a string, or to every item of a
-    tuple of strings; `max_items` bounds a tuple's length.
+    tuple of strings; `example` is a value that matches it, shown in the error instead of the
+    expression (`region must look like 'ap-northeast-1', got 'tokyo'`). `max_items` bounds a
+    tuple's length, `max_length` a string's (or every item's of a tuple of strings).
     """
+    if pattern is not None and (example is None or not re.fullmatch(pattern, example)):
+        raise TypeError(f"a pattern setting needs an example that matches it, got {example!r}")
     metadata = {
         "minimum": minimum,
         "maximum": maximum,
         "choices": choices,
         "pattern": pattern,
+        "example": example,
         "max_items": max_items,
+        "max_length": max_length,
     }
     if isinstance(default, (list, dict)):
         raise TypeError("use a tuple, not a mutable default")
@@ -162,13 +170,20 @@ def _check_bounds(metadata: Mapping[str, Any], value: Any, path: str) -> None:
     max_items = metadata.get("max_items")
     if max_items is not None and len(value) > max_items:
         raise ConfigError(f"{path} may list at most {max_items} items, got {len(value)}")
+    max_length = metadata.get("max_length")
+    if max_length is not None:
+        items = value if isinstance(value, tuple) else (value,)
+        for i, item in enumerate(items):
+            if len(item) > max_length:
+                where = f"{path}[{i}]" if isinstance(value, tuple) else path
+                fail(where, f"must be at most {max_length} characters", item)
     pattern = metadata.get("pattern")
     if pattern is not None:
         items = value if isinstance(value, tuple) else (value,)
         for i, item in enumerate(items):
             if not re.fullmatch(pattern, item):
                 where = f"{path}[{i}]" if isinstance(value, tuple) else path
-                fail(where, f"must match {pattern}", item)
+                fail(where, f"must look like {metadata['example']!r}", item)
 
 
 def _join(path: str, key: str) -> str:

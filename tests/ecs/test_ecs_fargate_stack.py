@@ -83,6 +83,7 @@ def test_container_insights_log_group_is_made_before_the_cluster_with_a_retentio
     assert group["Properties"] == {
         "LogGroupName": f"/aws/ecs/containerinsights/{name}/performance",
         "RetentionInDays": 7,
+        "KmsKeyId": {"Fn::GetAtt": [logical_id(ecs_sandbox.stack.logs_key.key), "Arn"]},
     }
     assert group["DeletionPolicy"] == "Delete"
     assert group_id in cluster_resource["DependsOn"]
@@ -97,7 +98,7 @@ def test_graviton_task_is_arm64_linux_and_pulls_through_the_cache(ecs_sandbox: E
     assert (task["Cpu"], task["Memory"]) == ("256", "512")
     (container,) = task["ContainerDefinitions"]
     image = json.dumps(container["Image"])
-    assert "/ecr-public/nginx/nginx:stable" in image and "AWS::AccountId" in image
+    assert "/ecr-public/nginx/nginx-unprivileged:stable" in image and "AWS::AccountId" in image
     assert container["LinuxParameters"]["InitProcessEnabled"] is True
     assert container["ReadonlyRootFilesystem"] is False, "ECS Exec needs a writable root file system"
 
@@ -106,7 +107,7 @@ def test_execution_role_is_granted_the_pull_through_cache_pull(ecs_sandbox: EcsS
     graviton = ecs_sandbox.stack.graviton
     role = graviton.task_definition.obtain_execution_role()
     assert [(grantee.node.path, image) for grantee, image in ecs_sandbox.cache.granted] == [  # type: ignore[attr-defined]
-        (role.node.path, "public.ecr.aws/nginx/nginx:stable")
+        (role.node.path, "public.ecr.aws/nginx/nginx-unprivileged:stable")
     ]
     role_id = logical_id(role)
     task = resource_of(ecs_sandbox, graviton.task_definition)["Properties"]
@@ -174,8 +175,8 @@ def test_tasks_take_traffic_quickly_and_only_from_the_load_balancer(ecs_sandbox:
         {
             "GroupId": {"Fn::GetAtt": [logical_id(graviton.security_group), "GroupId"]},
             "SourceSecurityGroupId": {"Fn::GetAtt": [lb_sg, "GroupId"]},
-            "FromPort": 80,
-            "ToPort": 80,
+            "FromPort": 8080,
+            "ToPort": 8080,
         },
     )
     assert "SecurityGroupIngress" not in resource_of(ecs_sandbox, graviton.security_group)["Properties"]
@@ -278,8 +279,13 @@ def test_image_build_pushes_both_architectures_and_a_manifest_list(ecs_sandbox: 
         tag = f'"$REPOSITORY_URI:$TAG-{arch}"'
         assert f"docker build --platform linux/{arch} --tag {tag} ." in commands
         assert f"docker push {tag}" in commands
-    assert commands[-2].startswith('docker manifest create "$REPOSITORY_URI:$TAG"')
-    assert commands[-1] == 'docker manifest push "$REPOSITORY_URI:$TAG"'
+    # imagetools works on the classic and the containerd image store; `docker manifest` does not.
+    assert commands[-1] == (
+        'docker buildx imagetools create --tag "$REPOSITORY_URI:$TAG" '
+        '"$REPOSITORY_URI:$TAG-arm64" "$REPOSITORY_URI:$TAG-amd64"'
+    )
+    assert not [c for c in commands if c.startswith("docker manifest")]
+    assert "docker buildx version" in spec["phases"]["pre_build"]["commands"]
     variables = {v["Name"]: v["Value"] for v in props["Environment"]["EnvironmentVariables"]}
     assert "dkr.ecr" in json.dumps(variables["REPOSITORY_URI"])
 

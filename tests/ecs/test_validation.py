@@ -58,7 +58,9 @@ def windows(scope: tuple[cdk.Stack, ec2.Vpc, ecs.Cluster], **changes: Any) -> Wi
 
 def graviton(scope: tuple[cdk.Stack, ec2.Vpc, ecs.Cluster], **changes: Any) -> GravitonWebService:
     stack, vpc, cluster = scope
-    props = dataclasses.replace(GravitonWebServiceProps(image=IMAGE), **changes)
+    props = dataclasses.replace(
+        GravitonWebServiceProps(image=IMAGE, user="101", allow_plain_http=True), **changes
+    )
     return GravitonWebService(stack, f"Graviton{next(_ids)}", cluster=cluster, vpc=vpc, props=props)
 
 
@@ -171,8 +173,15 @@ def test_https_listener_with_redirect_when_a_certificate_is_given() -> None:
         ({"windows": {"cpu": 512}}, "ecs.windows.cpu must be one of 1024, 2048, 4096, got 512"),
         ({"windows": {"spot_weight": 1}}, "ecs.windows.spot_weight is not a known setting"),
         ({"graviton": {"on_demand_weight": 0, "spot_weight": 0}}, "ecs.graviton.spot_weight must be above 0"),
-        ({"graviton": {"certificate_arn": "my-cert"}}, "ecs.graviton.certificate_arn must match"),
-        ({"graviton": {"image": "nginx:stable"}}, "ecs.graviton.image must match"),
+        (
+            {"graviton": {"certificate_arn": "my-cert"}},
+            "ecs.graviton.certificate_arn must look like 'arn:aws:acm:ap-northeast-1:111122223333:",
+        ),
+        (
+            {"graviton": {"image": "nginx:stable"}},
+            "ecs.graviton.image must look like 'public.ecr.aws/nginx/nginx-unprivileged:stable', "
+            "got 'nginx:stable'",
+        ),
     ],
 )
 def test_fails_when_the_ecs_section_is_wrong(data: dict, message: str) -> None:

@@ -15,7 +15,13 @@ from tests.conftest import Synthesized
 @pytest.fixture(scope="module")
 def composed(synth_with) -> Synthesized:
     config = load_config(stage="sandbox")
-    return synth_with(dataclasses.replace(config, eks=dataclasses.replace(config.eks, enabled=False)))
+    return synth_with(
+        dataclasses.replace(
+            config,
+            eks=dataclasses.replace(config.eks, enabled=False),
+            ecs_anywhere=dataclasses.replace(config.ecs_anywhere, enabled=False),
+        )
+    )
 
 
 def test_ecs_fargate_depends_on_the_registry_and_the_network(composed: Synthesized) -> None:

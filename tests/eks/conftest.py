@@ -42,6 +42,7 @@ def eks_only(config: AppConfig) -> AppConfig:
         config,
         registry=dataclasses.replace(config.registry, enabled=False),
         ecs=dataclasses.replace(config.ecs, enabled=False),
+        ecs_anywhere=dataclasses.replace(config.ecs_anywhere, enabled=False),
     )
 
 

@@ -69,7 +69,7 @@ def test_production_keeps_the_endpoint_private() -> None:
         ),
         (
             {"karpenter": {"bottlerocket_version": "latest"}},
-            "eks.karpenter.bottlerocket_version must match",
+            "eks.karpenter.bottlerocket_version must look like 'v1.65.0', got 'latest'",
         ),
         (
             {"karpenter": {"general": {"expire_after": "30d"}}},
@@ -92,7 +92,10 @@ def test_production_keeps_the_endpoint_private() -> None:
             {"addon_versions": {"vpc-cni": "latest"}},
             "eks.addon_versions.vpc-cni must look like v1.2.3-eksbuild.1",
         ),
-        ({"admin_principal_arn": "PlatformAdmin"}, "eks.admin_principal_arn must match"),
+        (
+            {"admin_principal_arn": "PlatformAdmin"},
+            "eks.admin_principal_arn must look like 'arn:aws:iam::111122223333:role/PlatformAdmin'",
+        ),
         ({"system_nodes": {"instance_types": []}}, "eks.system_nodes.instance_types must list at least one"),
         (
             {"system_nodes": {"min_size": 1, "desired_size": 0}},

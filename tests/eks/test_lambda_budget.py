@@ -7,6 +7,11 @@
   custom resource that keeps EKS from leaving a re-created log group behind;
 - the Load Balancer Controller cleanup: the teardown backstop for what the controller created,
   a direct custom resource.
+
+EKS on Fargate adds no function: its three manifests (Fargate logging, the ADOT collector, the
+JSON-logging sample) run on the kubectl provider, and the collector's IRSA trust conditions on
+the CfnJson function that the ALB controller's role already brought; the CloudWatch add-on is a
+native `AWS::EKS::Addon`.
 """
 
 from __future__ import annotations
@@ -28,28 +33,29 @@ def _custom_resources_by_type(synth: EksSynth) -> tuple[set[str], Counter[str]]:
     return functions, by_type
 
 
-def test_six_functions_serve_thirteen_custom_resources_in_the_sandbox(eks_sandbox: EksSynth) -> None:
+def test_six_functions_serve_seventeen_custom_resources_in_the_sandbox(eks_sandbox: EksSynth) -> None:
     functions, by_type = _custom_resources_by_type(eks_sandbox)
     assert len(functions) == 6, sorted(functions)
     assert by_type == {
         "Custom::AWSCDK-EKS-HelmChart": 3,
-        "Custom::AWSCDK-EKS-KubernetesResource": 5,
+        "Custom::AWSCDK-EKS-KubernetesResource": 5 + 3,  # + Fargate logging, collector, sample
         "Custom::AWSCDK-EKS-KubernetesObjectValue": 1,
-        "Custom::AWSCDKCfnJson": 1,
+        "Custom::AWSCDKCfnJson": 1 + 1,  # + the collector's IRSA trust conditions
         "Custom::KarpenterCleanup": 1,
         "Custom::EksControlPlaneLogsGuard": 1,
         "Custom::LoadBalancerControllerCleanup": 1,
     }
 
 
-def test_five_functions_serve_ten_custom_resources_in_production(eks_production: EksSynth) -> None:
-    # No sample (its Ingress and address lookup) and retained logs (so no log guard).
+def test_five_functions_serve_thirteen_custom_resources_in_production(eks_production: EksSynth) -> None:
+    # No samples (the ALB one's Ingress and address lookup, the Fargate one) and retained logs
+    # (so no log guard).
     functions, by_type = _custom_resources_by_type(eks_production)
     assert len(functions) == 5, sorted(functions)
     assert by_type == {
         "Custom::AWSCDK-EKS-HelmChart": 3,
-        "Custom::AWSCDK-EKS-KubernetesResource": 4,
-        "Custom::AWSCDKCfnJson": 1,
+        "Custom::AWSCDK-EKS-KubernetesResource": 4 + 2,  # + Fargate logging, collector
+        "Custom::AWSCDKCfnJson": 1 + 1,  # + the collector's IRSA trust conditions
         "Custom::KarpenterCleanup": 1,
         "Custom::LoadBalancerControllerCleanup": 1,
     }

@@ -29,9 +29,13 @@ def test_production_retains_the_secrets_key_and_every_log_group(eks_production: 
             expected = "RetainExceptOnCreate" if resource_id == logs_key else "Retain"
             assert resource["DeletionPolicy"] == expected, resource_id
         elif resource["Type"] == "AWS::Logs::LogGroup":
-            # The control-plane group has a fixed name: retained, except when a first create
-            # rolls back (a plain Retain would block the next create).
-            expected = "RetainExceptOnCreate" if resource_id == control_plane else "Retain"
+            # The control-plane group and the Fargate and Container Insights groups have fixed
+            # names: retained, except when a first create rolls back (a plain Retain would block
+            # the next create).
+            fixed = resource_id == control_plane or isinstance(
+                resource["Properties"].get("LogGroupName"), str
+            )
+            expected = "RetainExceptOnCreate" if fixed else "Retain"
             assert resource["DeletionPolicy"] == expected, resource_id
             assert resource["Properties"]["RetentionInDays"] == 365, resource_id
 

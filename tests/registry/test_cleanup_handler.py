@@ -59,9 +59,9 @@ def stack_status(stubber: Stubber, status: str) -> None:
 
 def event(request_type: str) -> dict[str, Any]:
     targets = [
-        {"Region": REGION, "Prefix": "k8s"},
-        {"Region": REGION, "Prefix": "quay"},
-        {"Region": REPLICA_REGION, "Prefix": "app"},
+        {"Region": REGION, "Prefix": "k8s/"},
+        {"Region": REGION, "Prefix": "quay/"},
+        {"Region": REPLICA_REGION, "Prefix": "app/"},
     ]
     return cloudformation_event(
         request_type,
@@ -109,7 +109,7 @@ def refuse(names_refused: set[str], client: Any) -> Any:
 
 
 def test_deletes_repositories_under_the_prefix_with_their_images(aws: dict[str, Any]) -> None:
-    outcome = handler_module.delete_repositories(REGION, "quay", ecr=aws["ecr"])
+    outcome = handler_module.delete_repositories(REGION, "quay/", ecr=aws["ecr"])
     assert sorted(outcome.deleted) == [
         f"{REGION}:quay/argoproj/argocd",
         f"{REGION}:quay/prometheus/node-exporter",
@@ -119,9 +119,26 @@ def test_deletes_repositories_under_the_prefix_with_their_images(aws: dict[str, 
     assert names(aws["ecr"]) == {"quayside/app", "app/web", "k8s/pause"}
 
 
+def test_a_prefix_without_a_slash_matches_as_replication_does(aws: dict[str, Any]) -> None:
+    # A replication filter `quay` replicates `quay/...` and `quayside/...` alike: both are cleaned.
+    outcome = handler_module.delete_repositories(REGION, "quay", ecr=aws["ecr"])
+    assert sorted(outcome.deleted) == [
+        f"{REGION}:quay/argoproj/argocd",
+        f"{REGION}:quay/prometheus/node-exporter",
+        f"{REGION}:quayside/app",
+    ]
+    assert names(aws["ecr"]) == {"app/web", "k8s/pause"}
+
+
+def test_fails_when_a_prefix_would_match_every_repository(aws: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=r"^prefix must have at least 2 characters, got ''$"):
+        handler_module.delete_repositories(REGION, "", ecr=aws["ecr"])
+    assert names(aws["ecr"]) == {*CACHED, *UNRELATED}
+
+
 def test_a_refused_deletion_does_not_stop_the_other_repositories(aws: dict[str, Any]) -> None:
     with refuse({"quay/argoproj/argocd"}, aws["ecr"]):
-        outcome = handler_module.delete_repositories(REGION, "quay", ecr=aws["ecr"])
+        outcome = handler_module.delete_repositories(REGION, "quay/", ecr=aws["ecr"])
     assert outcome.deleted == [f"{REGION}:quay/prometheus/node-exporter"]
     assert outcome.left == {f"{REGION}:quay/argoproj/argocd": "KmsException"}
 
@@ -131,7 +148,7 @@ def test_a_repository_already_gone_counts_as_deleted(aws: dict[str, Any]) -> Non
         {"Error": {"Code": "RepositoryNotFoundException", "Message": "gone"}}, "DeleteRepository"
     )
     with mock.patch.object(aws["ecr"], "delete_repository", side_effect=gone):
-        outcome = handler_module.delete_repositories(REGION, "k8s", ecr=aws["ecr"])
+        outcome = handler_module.delete_repositories(REGION, "k8s/", ecr=aws["ecr"])
     assert (outcome.deleted, outcome.left) == ([f"{REGION}:k8s/pause"], {})
 
 

@@ -14,6 +14,9 @@ from stacks.config.loader import build
 from stacks.config.registry import RegistryConfig
 from tests.registry.conftest import ENV, make_registry
 
+# Complete ARNs of existing secrets (Secrets Manager appends six random characters to a name).
+SECRETS = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:ecr-pullthroughcache/"
+
 
 def registry_config(data: dict[str, Any]) -> RegistryConfig:
     return build(RegistryConfig, data, "registry")
@@ -24,11 +27,11 @@ def registry_config(data: dict[str, Any]) -> RegistryConfig:
     [
         (
             {"scanning": {"continuous_filters": ["App/*"]}},
-            "registry.scanning.continuous_filters[0] must match",
+            "registry.scanning.continuous_filters[0] must look like 'app/*', got 'App/*'",
         ),
         (
             {"scanning": {"scan_on_push_filters": ["app/ web"]}},
-            "registry.scanning.scan_on_push_filters[0] must match",
+            "registry.scanning.scan_on_push_filters[0] must look like 'team-*/web'",
         ),
         (
             {"scanning": {"continuous_filters": [f"r{i}" for i in range(101)]}},
@@ -49,28 +52,58 @@ def registry_config(data: dict[str, Any]) -> RegistryConfig:
                     "credentials": {"docker-hub": "dockerhub-token"},
                 }
             },
-            "registry.pull_through_cache.credentials.docker-hub must be a secret name starting "
-            "ecr-pullthroughcache/",
+            "registry.pull_through_cache.credentials.docker-hub must be the complete ARN of a secret named "
+            "ecr-pullthroughcache/...",
         ),
         (
             {"pull_through_cache": {"upstreams": ["ecr-public", "github-container-registry"]}},
             "registry.pull_through_cache.credentials.github-container-registry must name",
         ),
         (
-            {"pull_through_cache": {"credentials": {"docker-hub": "ecr-pullthroughcache/docker-hub"}}},
+            {"pull_through_cache": {"credentials": {"docker-hub": f"{SECRETS}docker-hub-AbC123"}}},
             "registry.pull_through_cache.credentials must name upstreams listed",
         ),
+        (
+            {
+                "pull_through_cache": {
+                    "upstreams": ["docker-hub"],
+                    "credentials": {"docker-hub": "ecr-pullthroughcache/docker-hub"},
+                }
+            },
+            "registry.pull_through_cache.credentials.docker-hub must be the secret's complete ARN, such as "
+            "arn:aws:secretsmanager:<region>:<account>:secret:ecr-pullthroughcache/<name>-AbCdEf (aws "
+            "secretsmanager describe-secret --secret-id ecr-pullthroughcache/docker-hub --query ARN), "
+            "not its name, got 'ecr-pullthroughcache/docker-hub'",
+        ),
+        (
+            {
+                "pull_through_cache": {
+                    "upstreams": ["docker-hub"],
+                    "credentials": {
+                        "docker-hub": "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:"
+                        "ecr-pullthroughcache/docker-hub"
+                    },
+                }
+            },
+            "registry.pull_through_cache.credentials.docker-hub must be the complete ARN",
+        ),
         ({"findings": {"minimum_severity": "SEVERE"}}, "registry.findings.minimum_severity must be one of"),
-        ({"findings": {"email": "not-an-address"}}, "registry.findings.email must match"),
+        (
+            {"findings": {"email": "not-an-address"}},
+            "registry.findings.email must look like 'you@example.com', got 'not-an-address'",
+        ),
         (
             {"replication": {"destination_region": "osaka"}},
-            "registry.replication.destination_region must match",
+            "registry.replication.destination_region must look like 'ap-northeast-3', got 'osaka'",
         ),
         (
             {"replication": {"repository_prefixes": ["App/"]}},
-            "registry.replication.repository_prefixes[0] must match",
+            "registry.replication.repository_prefixes[0] must look like 'app/'",
         ),
-        ({"application_repository": "App"}, "registry.application_repository must match"),
+        (
+            {"application_repository": "App"},
+            "registry.application_repository must look like 'app/web', got 'App'",
+        ),
         ({"lifecycle": {"keep_last_images": 0}}, "registry.lifecycle.keep_last_images must be at least 1"),
         ({"scaning": {}}, "registry.scaning is not a known setting"),
     ],
@@ -140,6 +173,20 @@ def scope() -> cdk.Stack:
                 },
             ),
             "credentials must be secrets named ecr-pullthroughcache/..., got 'docker'",
+        ),
+        (
+            lambda s: PullThroughCache(
+                s,
+                "X",
+                upstreams=["docker-hub"],
+                credentials={
+                    "docker-hub": cdk.aws_secretsmanager.Secret.from_secret_name_v2(
+                        s, "P", "ecr-pullthroughcache/docker-hub"
+                    )
+                },
+            ),
+            "credentials must be secrets with a complete ARN (Secret.from_secret_complete_arn or a Secret "
+            "of this app), got a partial ARN for 'ecr-pullthroughcache/docker-hub'",
         ),
         (lambda s: ScanFindingAlerts(s, "X", minimum_severity="low"), "minimum_severity must be one of"),
         (

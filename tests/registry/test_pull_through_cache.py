@@ -11,6 +11,9 @@ from constructs_lib.ecr import PullThroughCache
 from stacks.registry_stack import RegistryStack
 from tests.registry.conftest import CDK_CONTEXT, ENV, make_registry, repository_arn
 
+# Complete ARNs of existing secrets (Secrets Manager appends six random characters to a name).
+SECRETS = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:ecr-pullthroughcache/"
+
 ACCOUNT_REGION = [
     {"Ref": "AWS::AccountId"},
     ".dkr.ecr.",
@@ -28,7 +31,7 @@ def apps() -> tuple[RegistryStack, cdk.Stack, iam.Role]:
         {
             "pull_through_cache": {
                 "upstreams": ["ecr-public", "quay", "k8s", "docker-hub"],
-                "credentials": {"docker-hub": "ecr-pullthroughcache/docker-hub"},
+                "credentials": {"docker-hub": f"{SECRETS}docker-hub-AbC123"},
             }
         },
         app=app,

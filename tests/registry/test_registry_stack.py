@@ -15,6 +15,9 @@ from stacks.registry_stack import RegistryStack
 from tests.helpers import logical_id
 from tests.registry.conftest import make_registry, repository_arn
 
+# Complete ARNs of existing secrets (Secrets Manager appends six random characters to a name).
+SECRETS = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:ecr-pullthroughcache/"
+
 
 @pytest.fixture(scope="module")
 def stack() -> RegistryStack:
@@ -193,15 +196,14 @@ def test_only_the_three_anonymous_upstreams_by_default(template: Template) -> No
     template.resource_count_is("AWS::SecretsManager::Secret", 0)
 
 
-def test_docker_hub_and_ghcr_use_the_named_secrets_and_no_secret_is_created() -> None:
-    # A name gives a partial ARN (no random suffix), which Secrets Manager resolves by name.
+def test_docker_hub_and_ghcr_use_the_given_secrets_and_no_secret_is_created() -> None:
     stack = make_registry(
         {
             "pull_through_cache": {
                 "upstreams": ["ecr-public", "docker-hub", "github-container-registry"],
                 "credentials": {
-                    "docker-hub": "ecr-pullthroughcache/docker-hub",
-                    "github-container-registry": "ecr-pullthroughcache/ghcr",
+                    "docker-hub": f"{SECRETS}docker-hub-AbC123",
+                    "github-container-registry": f"{SECRETS}ghcr-AbC123",
                 },
             }
         }
@@ -218,7 +220,7 @@ def test_docker_hub_and_ghcr_use_the_named_secrets_and_no_secret_is_created() ->
                 "EcrRepositoryPrefix": prefix,
                 "UpstreamRegistry": upstream,
                 "UpstreamRegistryUrl": url,
-                "CredentialArn": f"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:{name}",
+                "CredentialArn": f"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:{name}-AbC123",
             },
         )
 
@@ -404,10 +406,10 @@ def test_sandbox_deletes_cached_and_replicated_repositories_before_rules_and_key
     cleanup = resources[logical_id(stack.cleanup.resource.node.default_child)]
     assert cleanup["Type"] == "Custom::CreatedRepositoryCleanup"
     assert cleanup["Properties"]["Targets"] == [
-        {"Region": "ap-northeast-1", "Prefix": "ecr-public"},
-        {"Region": "ap-northeast-1", "Prefix": "quay"},
-        {"Region": "ap-northeast-1", "Prefix": "k8s"},
-        {"Region": "ap-northeast-3", "Prefix": "app"},
+        {"Region": "ap-northeast-1", "Prefix": "ecr-public/"},
+        {"Region": "ap-northeast-1", "Prefix": "quay/"},
+        {"Region": "ap-northeast-1", "Prefix": "k8s/"},
+        {"Region": "ap-northeast-3", "Prefix": "app/"},
     ]
     # DependsOn: CloudFormation deletes the cleanup before what it depends on.
     depends_on = set(cleanup["DependsOn"])
@@ -498,7 +500,7 @@ def test_a_cleanup_key_in_another_region_is_refused() -> None:
         ValueError, match=r"^encryption_key must be in the stack's region .*'ap-northeast-3'$"
     ):
         CreatedRepositoryCleanup(
-            scope, "Cleanup", targets=[CleanupTarget("app", region="ap-northeast-3", encryption_key=key)]
+            scope, "Cleanup", targets=[CleanupTarget("app/", region="ap-northeast-3", encryption_key=key)]
         )
 
 
@@ -533,7 +535,7 @@ def test_scanning_removal_policy_must_be_destroy_or_retain() -> None:
 
 
 def test_a_full_secret_arn_is_used_as_given() -> None:
-    arn = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbC123"
+    arn = f"{SECRETS}docker-hub-AbC123"
     stack = make_registry(
         {"pull_through_cache": {"upstreams": ["docker-hub"], "credentials": {"docker-hub": arn}}}
     )

@@ -175,8 +175,10 @@ def test_registry_cleanup_deletes_exactly_the_replicated_namespaces(
     assert isinstance(registry, RegistryStack)
     resources = json.loads((synthesized[2] / registry.template_file).read_text())["Resources"]
     targets = resources[logical_id(registry.cleanup.resource.node.default_child)]["Properties"]["Targets"]
+    # A template prefix names a namespace (`app` covers `app/...`); the cleanup uses the
+    # replication filter itself (`app/`).
     replica_prefixes = sorted(
-        t["Properties"]["Prefix"]
+        f"{t['Properties']['Prefix']}/"
         for t in template.find_resources("AWS::ECR::RepositoryCreationTemplate").values()
     )
     assert sorted(t["Prefix"] for t in targets if t["Region"] == DESTINATION) == replica_prefixes

@@ -13,13 +13,16 @@ from cfnlint.api import ManualArgs, lint_file
 
 from tests.registry.conftest import CDK_CONTEXT, make_registry
 
+# Complete ARNs of existing secrets (Secrets Manager appends six random characters to a name).
+SECRETS = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:ecr-pullthroughcache/"
+
 FULL = {
     "findings": {"email": "security@example.com"},
     "pull_through_cache": {
         "upstreams": ["ecr-public", "quay", "k8s", "docker-hub", "github-container-registry"],
         "credentials": {
-            "docker-hub": "ecr-pullthroughcache/docker-hub",
-            "github-container-registry": "ecr-pullthroughcache/ghcr",
+            "docker-hub": f"{SECRETS}docker-hub-AbC123",
+            "github-container-registry": f"{SECRETS}ghcr-AbC123",
         },
     },
 }
@@ -69,6 +72,10 @@ def test_every_acknowledgment_is_a_granular_iam5_on_one_policy(synthesized: tupl
         for key, reason in entry.data.items()
         if "AwsSolutions-" in key
     ]
+    # Besides: the findings rule's dead-letter queue, which cdk-nag's SQS3 does not recognize as one.
+    dead_letters = [f for f in found if f[0] == "Registry/Findings/DeadLetters/Resource"]
+    assert [key.rsplit("::", 1)[-1] for _, key, _ in dead_letters] == ["AwsSolutions-SQS3"]
+    found = [f for f in found if f not in dead_letters]
     # One per wildcard: 5 cache template prefixes (the replicas' template is in RegistryReplica);
     # in the sandbox also the cleanup's log streams, its two regions' listings, its 6 prefixes
     # and the destination region's keys (RetireGrant through ECR only).

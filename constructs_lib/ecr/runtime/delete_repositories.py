@@ -95,18 +95,22 @@ def on_delete(event: dict[str, Any], context: Any) -> tuple[str, str]:
 def delete_repositories(
     region: str, prefix: str, *, ecr: Any = None, out_of_time: Callable[[], bool] = lambda: False
 ) -> Outcome:
-    """Force-delete every repository of `region` whose name starts with `prefix/`; try them all.
+    """Force-delete every repository of `region` whose name starts with `prefix`; try them all.
 
-    A failure (an error, or no time left to start) is recorded in `Outcome.left` under
-    `<region>:<name>` (or `<region>:<prefix>/*` when the listing itself fails) and the next
-    repository is tried. A repository already gone counts as deleted.
+    `prefix` is a plain string prefix, as in a replication filter (`app/` matches `app/web`;
+    `app` also matches `apple`). A failure (an error, or no time left to start) is recorded in
+    `Outcome.left` under `<region>:<name>` (or `<region>:<prefix>*` when the listing itself fails)
+    and the next repository is tried. A repository already gone counts as deleted.
     """
+    if len(prefix) < 2:
+        # An empty prefix would match every repository of the region.
+        raise ValueError(f"prefix must have at least 2 characters, got {prefix!r}")
     ecr = ecr or client("ecr", region)
     outcome = Outcome()
     try:
-        names = list(_names_under(ecr, f"{prefix.rstrip('/')}/"))
+        names = list(_names_under(ecr, prefix))
     except (ClientError, BotoCoreError) as error:
-        outcome.left[f"{region}:{prefix}/*"] = f"listing failed: {_code(error)}"
+        outcome.left[f"{region}:{prefix}*"] = f"listing failed: {_code(error)}"
         return outcome
     for name in names:
         if out_of_time():

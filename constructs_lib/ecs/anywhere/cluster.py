@@ -1,0 +1,156 @@
+"""An ECS cluster for external instances (ECS Anywhere), their instance role and the stack's log key.
+
+Slide 9 of the talk: machines outside AWS join this cluster through an SSM hybrid activation
+(see `activation.py`) and run tasks of the EXTERNAL launch type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from .._nag import acknowledge
+
+# How cdk-nag writes an AWS managed policy's ARN in its finding ids.
+AWS_POLICY = "arn:<AWS::Partition>:iam::aws:policy"
+
+
+@dataclass(frozen=True)
+class ExternalClusterProps:
+    """Settings of an `ExternalCluster`."""
+
+    # Retention of the ECS Exec session logs (every command and its output).
+    exec_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
+    # The key and the session log group go with the stack by default (a sandbox leaves nothing
+    # behind); pass RETAIN to keep the audit trail after `cdk destroy`.
+    removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY
+
+
+class ExternalCluster(Construct):
+    """An ECS cluster for EXTERNAL tasks, the external instances' role, and a key for the stack's logs.
+
+    - The instance role is what every registered machine acts as: trusted by `ssm.amazonaws.com`
+      (the SSM agent gets its credentials through the hybrid activation) with the two managed
+      policies AWS documents for ECS Anywhere:
+      https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-anywhere-iam.html
+    - The key (rotating, customer managed) encrypts ECS Exec sessions and every log group of this
+      stack; CloudWatch Logs may use it only for log groups whose names CloudFormation made for
+      this stack (`<StackName>-...`), per
+      https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+    - No capacity providers (external instances cannot use them) and no Container Insights (see
+      the cdk-nag acknowledgment below).
+
+    The VPC is not used by external instances; it is passed because `ecs.Cluster` would make a VPC
+    of its own without one.
+
+    Attributes: `cluster`, `instance_role`, `key`, `exec_log_group`.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, props: ExternalClusterProps | None = None
+    ) -> None:
+        super().__init__(scope, construct_id)
+        props = props or ExternalClusterProps()
+        stack = cdk.Stack.of(self)
+
+        self.key = kms.Key(
+            self,
+            "Key",
+            description="ECS Anywhere: log groups, ECS Exec sessions and the activation secret",
+            enable_key_rotation=True,
+            removal_policy=props.removal_policy,
+        )
+        # Log groups made by CloudFormation without a name are named `<StackName>-<LogicalId>-<suffix>`.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchLogsForThisStacksGroups",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:"
+                            f"{stack.stack_name}-*"
+                        )
+                    }
+                },
+            )
+        )
+        self.exec_log_group = logs.LogGroup(
+            self,
+            "ExecSessions",
+            encryption_key=self.key,
+            retention=props.exec_log_retention,
+            removal_policy=props.removal_policy,
+        )
+        self.exec_log_group.node.add_dependency(self.key)
+
+        # Not "Resource": ecs.Cluster already names its own CfnCluster "Resource".
+        self.cluster = ecs.Cluster(
+            self,
+            "Cluster",
+            vpc=vpc,
+            execute_command_configuration=ecs.ExecuteCommandConfiguration(
+                kms_key=self.key,
+                logging=ecs.ExecuteCommandLogging.OVERRIDE,
+                # The group is encrypted with the key all the same. With this flag on, every
+                # service with ECS Exec would add a key policy statement admitting CloudWatch Logs
+                # for any log group of the account (aws-ecs BaseService.enableExecuteCommand); the
+                # statement above admits this stack's groups only.
+                log_configuration=ecs.ExecuteCommandLogConfiguration(
+                    cloud_watch_log_group=self.exec_log_group,
+                    cloud_watch_encryption_enabled=False,
+                ),
+            ),
+        )
+        self.cluster.node.add_dependency(self.exec_log_group)
+        acknowledge(
+            self.cluster.node.default_child,  # type: ignore[arg-type]
+            {
+                "AwsSolutions-ECS4": "Container Insights writes to a log group it creates itself "
+                "(/aws/ecs/containerinsights/<cluster>/performance) outside the stack, which `cdk destroy` "
+                "would leave behind, and bills per metric; task logs and ECS Exec sessions are logged here.",
+            },
+        )
+
+        self.instance_role = iam.Role(
+            self,
+            "InstanceRole",
+            assumed_by=iam.ServicePrincipal("ssm.amazonaws.com"),
+            description="ECS Anywhere external instances: SSM agent and ECS container agent",
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore"),
+                iam.ManagedPolicy.from_aws_managed_policy_name(
+                    "service-role/AmazonEC2ContainerServiceforEC2Role"
+                ),
+            ],
+        )
+        acknowledge(
+            self.instance_role,
+            {
+                f"AwsSolutions-IAM4[Policy::{AWS_POLICY}/AmazonSSMManagedInstanceCore]": (
+                    "AWS documents this managed policy for ECS Anywhere instances: the SSM agent registers "
+                    "and keeps its hybrid credentials with it "
+                    "(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-anywhere-iam.html)."
+                ),
+                f"AwsSolutions-IAM4[Policy::{AWS_POLICY}/service-role/AmazonEC2ContainerServiceforEC2Role]": (
+                    "AWS documents this managed policy for ECS Anywhere instances: the ECS container agent "
+                    "registers, polls and reports task state with it "
+                    "(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-anywhere-iam.html)."
+                ),
+            },
+        )

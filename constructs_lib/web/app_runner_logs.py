@@ -1,0 +1,117 @@
+"""A teardown helper for App Runner: the service's own log groups go with the stack.
+
+App Runner writes `/aws/apprunner/<service name>/<service id>/{service,application}` itself,
+without retention and outside CloudFormation. This direct custom resource (one Lambda function
+that CloudFormation invokes itself, no provider framework) is created before the service and
+deleted after it, and on a stack delete or rollback deletes the groups under the service's
+name: see `runtime/app_runner_logs.py`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from ._nag import acknowledge, nag_text
+
+UNIT = Path(__file__).parent
+HANDLER = "app_runner_logs"
+
+
+class AppRunnerLogCleanup(Construct):
+    """Deletes `/aws/apprunner/<service_name>/*` once the stack is being deleted or rolled back.
+
+    Make the App Runner service depend on this construct, so that the groups are deleted after
+    the service that writes them. The function has its own role and its own log group (write
+    only: no logs:CreateLogGroup, so its last log line cannot re-create a deleted group).
+
+    Attributes: `resource`, `function`, `role`, `log_group`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        service_name: str,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.log_group = logs.LogGroup(
+            self, "LogGroup", retention=log_retention, removal_policy=removal_policy
+        )
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            role=self.role,
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            # `runtime` stays a package in the function, so the handler imports `cfn_response` as in
+            # the tests. Its handler and the protocol module only: bytecode caches would change the
+            # asset hash (and the function) from run to run.
+            handler=f"runtime.{HANDLER}.handler",
+            code=lambda_.Code.from_asset(
+                str(UNIT),
+                exclude=[
+                    "*",
+                    "!runtime",
+                    "!runtime/__init__.py",
+                    "!runtime/cfn_response.py",
+                    f"!runtime/{HANDLER}.py",
+                ],
+            ),
+            timeout=cdk.Duration.minutes(2),
+            memory_size=128,
+            log_group=self.log_group,
+            # CloudFormation does not retry a request; a retried invocation would race its answer.
+            retry_attempts=0,
+            description="Deletes the App Runner service's own log groups when the stack is deleted",
+        )
+        service_groups = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"/aws/apprunner/{service_name}/*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        policy = iam.Policy(
+            self,
+            "Policy",
+            roles=[self.role],
+            statements=[
+                # DescribeLogGroups is authorized on the account's log groups as a whole, not per group.
+                iam.PolicyStatement(actions=["logs:DescribeLogGroups"], resources=["*"]),
+                iam.PolicyStatement(actions=["logs:DeleteLogGroup"], resources=[service_groups]),
+                iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[stack.stack_id]),
+            ],
+        )
+        self.resource = cdk.CustomResource(
+            self,
+            "Resource",
+            service_token=self.function.function_arn,
+            resource_type="Custom::AppRunnerLogCleanup",
+            properties={"ServiceName": service_name},
+            service_timeout=cdk.Duration.minutes(4),
+        )
+        for dependency in (policy, self.role, self.log_group):
+            self.resource.node.add_dependency(dependency)
+        acknowledge(
+            policy,
+            {
+                "AwsSolutions-IAM5[Resource::*]": "logs:DescribeLogGroups has no resource-level scope "
+                "narrower than the account; the function deletes only the groups under the service's "
+                "prefix.",
+                f"AwsSolutions-IAM5[Resource::{nag_text(stack, service_groups)}]": (
+                    "App Runner names the groups after the service's name (fixed here) and its id (known "
+                    "only after creation): the prefix is this one service's."
+                ),
+            },
+        )
