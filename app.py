@@ -220,8 +220,8 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             removal_policy=removal_policy,
             deletion_protection=config.deletion_protection,
         )
-        # The pull-through cache rule must exist before the first task pulls through it.
-        ecs_fargate.add_stack_dependency(registry, "pulls images through the registry's cache rules")
+        # No explicit dependency on the Registry: the cache's grant and the repository reference
+        # already make EcsFargate depend on it, so its rules exist before the first task pulls.
         stacks["EcsFargate"] = ecs_fargate
 
     # --- Eks ---

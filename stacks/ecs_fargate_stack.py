@@ -30,7 +30,7 @@ from constructs_lib.ecs import (
     WindowsFargateServiceProps,
     on_demand_base_then_spot,
 )
-from constructs_lib.ecs._nag import acknowledge, nag_text
+from constructs_lib.ecs._nag import acknowledge
 from constructs_lib.ecs.graviton_service import CONTAINER_NAME as GRAVITON_CONTAINER
 from constructs_lib.ecs.windows_service import CONTAINER_NAME as WINDOWS_CONTAINER
 from stacks.config.common import LOG_RETENTION_DAYS
@@ -42,7 +42,9 @@ class ImageCache(Protocol):
 
     def image_uri(self, upstream_image: str) -> str: ...
 
-    def grant_pull(self, grantee: iam.IGrantable, upstream_image: str) -> iam.Grant: ...
+    def grant_pull(self, grantee: iam.IGrantable, upstream_image: str) -> iam.Grant:
+        """Grants, and acknowledges for cdk-nag, the pull through the cache (its wildcards included)."""
+        ...
 
 
 class EcsFargateStack(cdk.Stack):
@@ -131,30 +133,9 @@ class EcsFargateStack(cdk.Stack):
             ),
         )
         # The ECS agent pulls with the task execution role; a first pull through the cache also
-        # creates the cached repository, which the grant covers.
+        # creates the cached repository, which the grant covers (and acknowledges for cdk-nag).
         execution_role = self.graviton.task_definition.obtain_execution_role()
         pull_through_cache.grant_pull(execution_role, graviton.image)
-        # `<registry>/<cache prefix>/<upstream path>`: the prefix names the cached repositories.
-        cache_prefix = (
-            pull_through_cache.image_uri(graviton.image)
-            .split("/", 1)[1]
-            .removesuffix("/" + graviton.image.split("/", 1)[1])
-        )
-        cache_repositories = nag_text(
-            self,
-            f"arn:{cdk.Aws.PARTITION}:ecr:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:repository/{cache_prefix}/*",
-        )
-        acknowledge(
-            execution_role.node.find_child("DefaultPolicy"),
-            {
-                "AwsSolutions-IAM5[Resource::*]": "ecr:GetAuthorizationToken has no resource-level "
-                "permissions; it is required to pull from any private ECR repository.",
-                f"AwsSolutions-IAM5[Resource::{cache_repositories}]": "Pull-through cache: ECR creates "
-                "the cached repository on the first pull, so the pull, BatchImportUpstreamImage and "
-                "CreateRepository grant covers the cache's prefix, not one name "
-                "(https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html).",
-            },
-        )
 
         self.windows = WindowsFargateService(
             self,

@@ -33,15 +33,11 @@ from constructs_lib.eks import (
     DualStackWebAppProps,
     Ipv6Cluster,
     Ipv6ClusterProps,
+    LogEncryptionKey,
+    control_plane_log_group_name,
 )
 from constructs_lib.eks.fargate import EksFargate, EksFargateProps, FargateSelector
-from constructs_lib.eks.karpenter import (
-    GpuNodePoolSpec,
-    Karpenter,
-    KarpenterProps,
-    NodeClassSpec,
-    NodePoolSpec,
-)
+from constructs_lib.eks.karpenter import Karpenter, KarpenterProps, NodeClassSpec
 from stacks.config.eks import EksConfig, NodeGroupConfig
 
 KUBERNETES_VERSIONS = {"1.35": eks.KubernetesVersion.V1_35, "1.36": eks.KubernetesVersion.V1_36}
@@ -71,6 +67,13 @@ class EksStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # The stack's log key; the control-plane group (the audit log) is its named group.
+        self.logs_key = LogEncryptionKey(
+            self,
+            "LogsKey",
+            log_group_names=[control_plane_log_group_name(cluster_name)],
+            removal_policy=removal_policy,
+        )
         self.cluster = Ipv6Cluster(
             self,
             "Cluster",
@@ -86,6 +89,7 @@ class EksStack(cdk.Stack):
                 else (),
                 control_plane_logs=[CONTROL_PLANE_LOGS[name] for name in config.control_plane_logs],
                 log_retention=log_retention,
+                log_encryption_key=self.logs_key.key,
                 removal_policy=removal_policy,
                 addon_versions=config.addon_versions,
                 system_nodes=_nodegroup_props(config.system_nodes),
@@ -118,7 +122,7 @@ class EksStack(cdk.Stack):
                 props=DualStackWebAppProps(
                     image=config.sample_app.image,
                     replicas=config.sample_app.replicas,
-                    node_selector={"karpenter.sh/nodepool": self.karpenter.props.node_pool.name},
+                    node_selector={"karpenter.sh/nodepool": self.karpenter.general_node_pool_name},
                 ),
             )
             # Deleted before the NodePools and before the Load Balancer Controller.
@@ -147,7 +151,7 @@ class EksStack(cdk.Stack):
         cdk.CfnOutput(
             self,
             "KarpenterLogsCommand",
-            value=f"kubectl logs -n {self.karpenter.props.namespace} "
+            value=f"kubectl logs -n {self.karpenter.namespace} "
             "-l app.kubernetes.io/name=karpenter -c controller -f",
         )
 
@@ -185,7 +189,6 @@ def _karpenter_props(
     removal_policy: cdk.RemovalPolicy,
     log_retention: logs.RetentionDays,
 ) -> KarpenterProps:
-    general, gpu = config.karpenter.general, config.karpenter.gpu
     return KarpenterProps(
         discovery_tag_value=discovery_tag,
         # Two replicas need two system nodes (the chart keeps replicas on different hosts).
@@ -193,25 +196,8 @@ def _karpenter_props(
         controller_node_selector=SYSTEM_NODE_LABELS,
         controller_tolerations=tuple(SYSTEM_POD_TOLERATIONS),
         node_class=NodeClassSpec(bottlerocket_version=config.karpenter.bottlerocket_version),
-        node_pool=NodePoolSpec(
-            architectures=general.architectures,
-            capacity_types=general.capacity_types,
-            instance_categories=general.instance_categories,
-            min_instance_generation=general.min_instance_generation,
-            cpu_limit=general.cpu_limit,
-            memory_limit_gib=general.memory_limit_gib,
-            consolidate_after=general.consolidate_after,
-            expire_after=general.expire_after,
-        ),
-        gpu_node_pool=GpuNodePoolSpec(
-            enabled=gpu.enabled,
-            instance_families=gpu.instance_families,
-            architectures=gpu.architectures,
-            capacity_types=gpu.capacity_types,
-            gpu_limit=gpu.gpu_limit,
-            cpu_limit=gpu.cpu_limit,
-            memory_limit_gib=gpu.memory_limit_gib,
-        ),
+        node_pool=config.karpenter.general,
+        gpu_node_pool=config.karpenter.gpu,
         removal_policy=removal_policy,
         cleanup_log_retention=log_retention,
     )

@@ -18,6 +18,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from constructs_lib.ecr import (
+    ApplicationRepository,
     CleanupTarget,
     CreatedRepositoryCleanup,
     CrossRegionReplication,
@@ -32,7 +33,7 @@ from stacks.config.registry import RegistryConfig
 class RegistryStack(cdk.Stack):
     """ECR for the whole account and region, plus the application repository.
 
-    Attributes: `pull_through_cache` (`PullThroughCache`), `app_repository` (`ecr.Repository`),
+    Attributes: `pull_through_cache` (`PullThroughCache`), `app_repository` (`ApplicationRepository`),
     `key` (the KMS key of the application and template-made repositories), `scanning`,
     `findings`, `templates`, `replication` (None when disabled).
     """
@@ -123,33 +124,14 @@ class RegistryStack(cdk.Stack):
             # replicas are created (and shaped by the templates) in the destination registry,
             # which the RegistryReplica stack sets up.
 
-        lifecycle = config.lifecycle
-        # No repository-level scan-on-push: the registry's enhanced scanning configuration
-        # decides how every repository is scanned (and overrides the per-repository setting).
-        self.app_repository = ecr.Repository(
+        self.app_repository = ApplicationRepository(
             self,
             "AppRepository",
             repository_name=config.application_repository,
-            encryption=ecr.RepositoryEncryption.KMS,
             encryption_key=self.key,
-            image_tag_mutability=ecr.TagMutability.IMMUTABLE,
-            lifecycle_rules=[
-                ecr.LifecycleRule(
-                    rule_priority=1,
-                    description=f"Expire untagged images {lifecycle.untagged_expiry_days} days after push",
-                    tag_status=ecr.TagStatus.UNTAGGED,
-                    max_image_age=cdk.Duration.days(config.lifecycle.untagged_expiry_days),
-                ),
-                ecr.LifecycleRule(
-                    rule_priority=2,
-                    description=f"Keep only the {config.lifecycle.keep_last_images} newest images",
-                    tag_status=ecr.TagStatus.ANY,
-                    max_image_count=config.lifecycle.keep_last_images,
-                ),
-            ],
+            untagged_expiry_days=config.lifecycle.untagged_expiry_days,
+            keep_last_images=config.lifecycle.keep_last_images,
             removal_policy=removal_policy,
-            # Sandbox: CloudFormation deletes the images with the repository (native EmptyOnDelete).
-            empty_on_delete=True if sandbox else None,
         )
 
         if sandbox:
@@ -179,11 +161,11 @@ class RegistryStack(cdk.Stack):
 
         cdk.CfnOutput(self, "AppRepositoryUri", value=self.app_repository.repository_uri)
         cdk.CfnOutput(self, "FindingsTopicArn", value=self.findings.topic.topic_arn)
-        for upstream, prefix in self.pull_through_cache.prefixes.items():
+        for upstream in self.pull_through_cache.prefixes:
             cdk.CfnOutput(
                 self,
                 f"CachePrefix{_pascal(upstream)}",
-                value=f"{self.account}.dkr.ecr.{self.region}.{self.url_suffix}/{prefix}/",
+                value=self.pull_through_cache.prefix_uri(upstream),
                 description=f"Pull {upstream} images through this prefix",
             )
 

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import datetime
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
 
 from stacks.config import AppConfig
 
@@ -13,3 +23,73 @@ def only_network(config: AppConfig) -> AppConfig:
     """The same configuration with every feature stack switched off: only Network remains."""
     changes = {name: dataclasses.replace(getattr(config, name), enabled=False) for name in FEATURE_SECTIONS}
     return dataclasses.replace(config, **changes)
+
+
+def logical_id(construct: Any) -> str:
+    """The logical id of an L1 resource, or of the resource behind an L2 construct, however deep.
+
+    HelmChart, CustomResource and our own wrappers hold their CfnResource a level or two down.
+    """
+    element = construct
+    while not isinstance(element, cdk.CfnElement):
+        child = element.node.default_child
+        assert child is not None, f"{construct.node.path} wraps no CloudFormation resource"
+        element = child
+    return cdk.Stack.of(element).get_logical_id(element)
+
+
+def parse_json_property(value: Any) -> Any:
+    """Parse a JSON-valued property (Helm values, a manifest): a string, or an Fn::Join with tokens.
+
+    Each deploy-time value inside (a `Ref`, an `Fn::GetAtt`) reads as the string "TOKEN".
+    """
+    if isinstance(value, dict):
+        value = "".join(part if isinstance(part, str) else "TOKEN" for part in value["Fn::Join"][1])
+    return json.loads(value)
+
+
+@contextlib.contextmanager
+def mocked_aws(region: str) -> Iterator[None]:
+    """moto for a whole test module, with test credentials in `region` (starting moto costs seconds).
+
+    Each test then takes an account of its own (`MOTO_ACCOUNT_ID`), which moto keeps apart.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"):
+            patch.setenv(key, "testing")
+        patch.setenv("AWS_DEFAULT_REGION", region)
+        patch.setenv("AWS_REGION", region)
+        # No handler reads AMIs; loading moto's thousands of default AMIs costs a second.
+        patch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        with mock_aws():
+            yield
+
+
+def answer_stack_status(stubber: Stubber, stack_id: str, status: str) -> None:
+    """Queue a DescribeStacks answer: moto's CloudFormation never shows DELETE_IN_PROGRESS.
+
+    botocore's Stubber answers through a real client, which validates the request and the
+    response against the service model.
+    """
+    stack = {
+        "StackName": stack_id.split("/")[1],
+        "StackId": stack_id,
+        "CreationTime": datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC),
+        "StackStatus": status,
+    }
+    stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": stack_id})
+
+
+def cloudformation_event(
+    request_type: str, *, stack_id: str, logical_id: str, properties: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    """A custom-resource request as CloudFormation sends it (RequestId `r1`), `extra` keys added."""
+    return {
+        "RequestType": request_type,
+        "ResponseURL": "https://cloudformation-custom-resource-response.example/signed",
+        "StackId": stack_id,
+        "RequestId": "r1",
+        "LogicalResourceId": logical_id,
+        "ResourceProperties": {"ServiceToken": "arn", **properties},
+        **extra,
+    }

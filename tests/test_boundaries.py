@@ -1,5 +1,11 @@
 """Copyability: a folder of constructs_lib/ depends on aws_cdk, constructs, the standard library
-and itself, never on stacks/, the configuration, the app, the tests, or another unit."""
+and itself, never on stacks/, the configuration, the app, the tests, or another unit.
+
+`eks/karpenter/` is a unit of its own inside `eks/`: its README promise is that the folder copies
+alone onto any `aws_eks_v2.Cluster`, so it may not import the rest of `eks/` (the rest of `eks/`
+may use it). A Lambda handler in a `runtime/` folder may import its siblings by their top-level
+name, as Lambda loads them from the root of the package.
+"""
 
 from __future__ import annotations
 
@@ -31,9 +37,17 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
     return found
 
 
-def unit_of(path: Path) -> str:
-    """`constructs_lib/eks/karpenter/x.py` -> `eks`: the top folder is the copyable unit."""
-    return path.relative_to(LIBRARY).parts[0]
+# Units nested in another unit's folder, copyable alone.
+NESTED_UNITS = (("eks", "karpenter"),)
+
+
+def unit_of(path: Path) -> tuple[str, ...]:
+    """`constructs_lib/eks/x.py` -> ("eks",), `constructs_lib/eks/karpenter/x.py` -> ("eks", "karpenter")."""
+    parts = path.relative_to(LIBRARY).parts
+    for nested in NESTED_UNITS:
+        if parts[: len(nested)] == nested:
+            return nested
+    return parts[:1]
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(LIBRARY)))
@@ -44,11 +58,11 @@ def test_library_module_imports_only_its_own_unit_and_allowed_packages(path: Pat
             continue
         if path.parent == LIBRARY:
             continue
-        if path.parent.name == "runtime" and (path.parent / f"{module}.py").is_file():
-            # Lambda packages a runtime/ folder as its root: a sibling is imported by its bare name.
+        if path.parent.name == "runtime" and (path.parent / f"{module}.py").exists():
             continue
-        parts = module.split(".")
-        assert parts[0] == "constructs_lib" and len(parts) > 1 and parts[1] == unit_of(path), (
+        unit = unit_of(path)
+        parts = tuple(module.split("."))
+        assert parts[0] == "constructs_lib" and parts[1 : 1 + len(unit)] == unit, (
             f"{path.relative_to(LIBRARY.parent)}:{line} imports {module}; a unit must be copyable alone"
         )
 
@@ -61,3 +75,15 @@ def test_the_check_sees_a_forbidden_import(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("from stacks.config import AppConfig\nimport app\n")
     assert [name for _, name in imported_modules(probe)] == ["stacks.config", "app"]
+
+
+def test_the_nested_karpenter_unit_may_not_import_the_rest_of_eks() -> None:
+    karpenter = LIBRARY / "eks" / "karpenter"
+    assert unit_of(karpenter / "karpenter.py") == ("eks", "karpenter")
+    assert unit_of(LIBRARY / "eks" / "cluster.py") == ("eks",)
+    names = [name for path in karpenter.rglob("*.py") for _, name in imported_modules(path)]
+    assert not [
+        n
+        for n in names
+        if n.startswith("constructs_lib.eks.") and not n.startswith("constructs_lib.eks.karpenter")
+    ]

@@ -4,6 +4,7 @@ Each is a copyable construct over CloudFormation's registry-level ECR resources 
 their L1 classes). Scanning and replication configurations are one per account and region.
 """
 
+from .application_repository import ApplicationRepository
 from .cleanup import CleanupTarget, CreatedRepositoryCleanup
 from .creation_templates import RepositoryCreationTemplates, lifecycle_policy
 from .findings import SEVERITIES, ScanFindingAlerts
@@ -15,6 +16,7 @@ __all__ = [
     "CREDENTIAL_SECRET_PREFIX",
     "SEVERITIES",
     "UPSTREAMS",
+    "ApplicationRepository",
     "CleanupTarget",
     "CreatedRepositoryCleanup",
     "CrossRegionReplication",

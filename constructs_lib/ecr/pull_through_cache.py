@@ -144,6 +144,11 @@ class PullThroughCache(Construct):
             f"{cdk.Aws.ACCOUNT_ID}.dkr.ecr.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/{self.prefixes[name]}/{path}"
         )
 
+    def prefix_uri(self, upstream: str) -> str:
+        """`<account>.dkr.ecr.<region>.<url suffix>/<prefix>/` of this construct's stack, for `upstream`."""
+        stack = cdk.Stack.of(self)
+        return f"{stack.account}.dkr.ecr.{stack.region}.{stack.url_suffix}/{self.prefixes[upstream]}/"
+
     def repository_arn_pattern(self, upstream_image: str) -> str:
         """The ARN pattern of every cached repository of `upstream_image`'s upstream."""
         name, _ = self._resolve(upstream_image)
@@ -164,7 +169,8 @@ class PullThroughCache(Construct):
         (https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html).
 
         When the grantee lives in another stack, that stack is made to depend on this one, so
-        the rules exist before anything tries to pull through them.
+        the rules exist before anything tries to pull through them. The two wildcards are
+        acknowledged for cdk-nag on the grantee's default policy, with their reasons.
         """
         repositories = self.repository_arn_pattern(upstream_image)
         grant = iam.Grant.add_to_principal(
@@ -180,7 +186,32 @@ class PullThroughCache(Construct):
             owner = cdk.Stack.of(self)
             if consumer is not owner:
                 consumer.add_stack_dependency(owner, "pulls images through the cache rules")
+        self._acknowledge_pull(grantee, upstream_image)
         return grant.combine(token)
+
+    def _acknowledge_pull(self, grantee: iam.IGrantable, upstream_image: str) -> None:
+        principal = grantee.grant_principal
+        policy = principal.node.try_find_child("DefaultPolicy") if isinstance(principal, Construct) else None
+        if policy is None:
+            return
+        name, _ = self._resolve(upstream_image)
+        # As cdk-nag writes the pattern of `repository_arn_pattern` in a finding's id.
+        repositories = (
+            f"arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/{self.prefixes[name]}/*"
+        )
+        cdk.Validations.of(policy).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="ecr:GetAuthorizationToken has no resource-level permissions; it is required to "
+                "pull from any private ECR repository.",
+            ),
+            cdk.Acknowledgment(
+                id=f"AwsSolutions-IAM5[Resource::{repositories}]",
+                reason="Pull-through cache: ECR creates the cached repository on the first pull, so the "
+                "pull, BatchImportUpstreamImage and CreateRepository grant covers the cache's prefix, not "
+                "one name (https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html).",
+            ),
+        )
 
     def _resolve(self, upstream_image: str) -> tuple[str, str]:
         """(upstream name, repository path with its tag or digest) of an image reference."""

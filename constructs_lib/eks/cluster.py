@@ -14,7 +14,7 @@ What `Ipv6Cluster` decides on top of `aws_eks_v2.Cluster`:
   backstop (`LoadBalancerControllerCleanup`) that deletes what the controller left on stack delete.
 - The control-plane log group made by the stack before the cluster; in a stack deleted with it
   (DESTROY), a small custom resource (`runtime/control_plane_logs.py`) keeps EKS from leaving a
-  re-created group behind that would block the next deploy (see `_guard_control_plane_logs`).
+  re-created group behind that would block the next deploy (`ControlPlaneLogsGuard`, `control_plane_logs.py`).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._direct_custom_resource import direct_custom_resource
-from ._nag import acknowledge, managed_policy, wildcard
+from ._nag import acknowledge_cdk_internals
+from .control_plane_logs import ControlPlaneLogsGuard
 from .load_balancer_cleanup import LoadBalancerControllerCleanup
 from .nodegroups import (
     SYSTEM_POD_TOLERATIONS,
@@ -47,8 +47,11 @@ DEFAULT_CONTROL_PLANE_LOGS = (
     eks.ClusterLoggingTypes.AUTHENTICATOR,
 )
 ADDONS = ("vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent")
-# How long the control-plane log guard watches for EKS re-creating the group after a delete.
-_GUARD_WATCH = cdk.Duration.minutes(3)
+
+
+def control_plane_log_group_name(cluster_name: str) -> str:
+    """The group EKS writes control-plane logs to (a name EKS fixes)."""
+    return f"/aws/eks/{cluster_name}/cluster"
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,10 @@ class Ipv6ClusterProps:
     public_access_cidrs: Sequence[str] = ("0.0.0.0/0",)
     control_plane_logs: Sequence[eks.ClusterLoggingTypes] = DEFAULT_CONTROL_PLANE_LOGS
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
+    # Encrypts the control-plane log group (it holds the audit log). Its policy must admit
+    # CloudWatch Logs for `/aws/eks/<cluster_name>/cluster` (`LogEncryptionKey` does). None:
+    # CloudWatch Logs' own encryption.
+    log_encryption_key: kms.IKey | None = None
     # For the secrets key and the control-plane log group; the cluster is always deleted with
     # the stack. A sandbox leaves nothing behind (DESTROY also adds the control-plane log guard);
     # production passes RETAIN (the control-plane group then becomes RetainExceptOnCreate).
@@ -134,17 +141,28 @@ class Ipv6Cluster(Construct):
         self.log_group = logs.LogGroup(
             self,
             "ControlPlaneLogs",
-            log_group_name=f"/aws/eks/{props.cluster_name}/cluster",
+            log_group_name=control_plane_log_group_name(props.cluster_name),
             retention=props.log_retention,
+            # The group references the key: CloudFormation creates the key first and deletes it last.
+            encryption_key=props.log_encryption_key,
             removal_policy=(
                 cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
                 if props.removal_policy == cdk.RemovalPolicy.RETAIN
                 else props.removal_policy
             ),
         )
-        self.control_plane_logs_guard: cdk.CustomResource | None = None
+        self.control_plane_logs_guard: ControlPlaneLogsGuard | None = None
         if props.removal_policy == cdk.RemovalPolicy.DESTROY:
-            self.control_plane_logs_guard = self._guard_control_plane_logs(props)
+            # Retained groups (production) get no guard: their logs are meant to outlive the stack.
+            self.control_plane_logs_guard = ControlPlaneLogsGuard(
+                self,
+                "ControlPlaneLogsGuard",
+                cluster_name=props.cluster_name,
+                log_retention=props.log_retention,
+                removal_policy=props.removal_policy,
+            )
+            # Deleted after the control-plane group, which depends on it.
+            self.log_group.node.add_dependency(self.control_plane_logs_guard.resource)
 
         endpoint_access = (
             eks.EndpointAccess.PUBLIC_AND_PRIVATE.only_from(*props.public_access_cidrs)
@@ -255,7 +273,7 @@ class Ipv6Cluster(Construct):
         )
         self.addons["coredns"].node.add_dependency(self.system_nodes.nodegroup)
         self.alb_controller: eks.AlbController | None = self.cluster.alb_controller
-        _acknowledge_cdk_internals(self.cluster)
+        acknowledge_cdk_internals(self.cluster)
         self._manage_kubectl_provider_logs(props.removal_policy)
         self.load_balancer_cleanup: LoadBalancerControllerCleanup | None = None
         if self.alb_controller is not None:
@@ -275,64 +293,6 @@ class Ipv6Cluster(Construct):
             )
             self.load_balancer_cleanup.resource.node.add_dependency(self.cluster)
             self.alb_controller.node.find_child("Resource").node.add_dependency(self.load_balancer_cleanup)
-
-    def _guard_control_plane_logs(self, props: Ipv6ClusterProps) -> cdk.CustomResource:
-        """Keep a group that EKS re-creates from outliving the stack (removal policy DESTROY only).
-
-        While the cluster is deleted EKS keeps writing logs, and its service-linked role re-creates
-        the group if CloudFormation already deleted it: `cdk destroy` then leaves it behind and the
-        next deploy fails with "already exists" on the group (terraform-aws-modules/terraform-aws-eks
-        issues #920, #2486, #2763). One Lambda function, called directly by CloudFormation (no
-        provider framework), ordered before the group on create and after it on delete:
-
-        - on create, it deletes a group of that name left by an earlier cluster (never while a
-          cluster of that name exists), so the stack can create its own;
-        - on delete, after the cluster and the group are gone, it deletes the group each time it
-          reappears within `_GUARD_WATCH` (then stops; the next create catches anything later).
-
-        Retained groups (production) get no guard: their logs are meant to outlive the stack.
-        """
-        namespace = Construct(self, "ControlPlaneLogsGuard")
-        name = props.cluster_name
-        partition, region, account = cdk.Aws.PARTITION, cdk.Aws.REGION, cdk.Aws.ACCOUNT_ID
-        # DeleteLogGroup is authorized against the group's ARN with the trailing `:*`
-        # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html);
-        # the form without it is listed too, since both name this one group. DescribeCluster
-        # (resource type `cluster`) tells a stale group from the group of a live cluster.
-        group_arn = f"arn:{partition}:logs:{region}:{account}:log-group:/aws/eks/{name}/cluster"
-        parts = direct_custom_resource(
-            namespace,
-            handler_module="control_plane_logs",
-            resource_type="Custom::EksControlPlaneLogsGuard",
-            properties={"ClusterName": name, "WatchSeconds": int(_GUARD_WATCH.to_seconds())},
-            statements=[
-                iam.PolicyStatement(actions=["logs:DeleteLogGroup"], resources=[group_arn, f"{group_arn}:*"]),
-                iam.PolicyStatement(
-                    actions=["eks:DescribeCluster"],
-                    resources=[f"arn:{partition}:eks:{region}:{account}:cluster/{name}"],
-                ),
-            ],
-            timeout=_GUARD_WATCH.plus(cdk.Duration.minutes(2)),
-            service_timeout=_GUARD_WATCH.plus(cdk.Duration.minutes(3)),
-            description=f"Deletes the control-plane log group of EKS cluster {name} when EKS "
-            "re-creates it outside the stack (before create, after delete)",
-            log_retention=props.log_retention,
-            removal_policy=props.removal_policy,
-        )
-        guard, policy = parts.resource, parts.policy
-        # Deleted after the control-plane group, which depends on it.
-        self.log_group.node.add_dependency(guard)
-        acknowledge(
-            policy,
-            {
-                wildcard(
-                    f"arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/eks/{name}"
-                    "/cluster:*"
-                ): "The trailing :* is the ARN form CloudWatch Logs authorizes DeleteLogGroup "
-                "against; it names this one log group, not a set of groups.",
-            },
-        )
-        return guard
 
     def _manage_kubectl_provider_logs(self, removal_policy: cdk.RemovalPolicy) -> None:
         """Give the kubectl provider's log groups our retention and removal policy.
@@ -375,89 +335,3 @@ class Ipv6Cluster(Construct):
         if self.admin_role is not None:
             command += f" --role-arn {self.admin_role.role_arn}"
         return command
-
-
-def _acknowledge_cdk_internals(cluster: eks.Cluster) -> None:
-    """Acknowledge cdk-nag findings on the roles and functions that `aws_eks_v2` itself creates.
-
-    They are CDK's implementation of the cluster role, the kubectl provider and the ALB
-    controller's role, and cannot be changed from here; each acknowledgment sits on the one
-    resource the finding is about.
-    """
-    stack = cdk.Stack.of(cluster)
-    acknowledge(
-        cluster.role,
-        {
-            managed_policy("AmazonEKSClusterPolicy"): "EKS requires its AWS managed cluster policy on the "
-            "cluster role (https://docs.aws.amazon.com/eks/latest/userguide/cluster-iam-role.html).",
-        },
-    )
-    provider = cluster.node.find_child("KubectlProvider")
-    handler = provider.node.find_child("Handler")
-    assert isinstance(handler, lambda_.Function) and handler.role is not None
-    handler_id = stack.get_logical_id(handler.node.default_child)  # type: ignore[arg-type]
-    ecr_public_condition = stack.get_logical_id(handler.node.find_child("HasEcrPublic"))  # type: ignore[arg-type]
-    ecr_public = (
-        '{"Fn::If":["' + ecr_public_condition + '",{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},'
-        '":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}'
-    )
-    lambda_logs = {
-        managed_policy("service-role/AWSLambdaBasicExecutionRole"): "A CDK kubectl provider function "
-        "writes its logs with the AWS managed basic execution policy.",
-        managed_policy(
-            "service-role/AWSLambdaVPCAccessExecutionRole"
-        ): "A CDK kubectl provider function runs in the private subnets to reach the cluster endpoint, which "
-        "needs the AWS managed VPC access policy for its network interfaces.",
-    }
-    acknowledge(
-        handler.role,
-        {
-            **lambda_logs,
-            managed_policy("AmazonEC2ContainerRegistryReadOnly"): "CDK's kubectl handler pulls OCI Helm "
-            "charts from ECR registries with the AWS managed read-only policy.",
-            # cdk-nag names this finding after the whole Fn::If that CDK writes for the ARN.
-            f"AwsSolutions-IAM4[Policy::{ecr_public}]": "CDK's kubectl handler logs in to ECR Public to "
-            "pull Karpenter's OCI charts from public.ecr.aws (AWS managed read-only policy, aws partition).",
-        },
-    )
-    acknowledge(
-        handler,
-        {
-            "AwsSolutions-L1": "CDK chooses the Python runtime of its kubectl handler (the layer's kubectl "
-            "and helm are tested with it); upgrading aws-cdk-lib moves it.",
-        },
-    )
-    framework = provider.node.find_child("Provider").node.find_child("framework-onEvent")
-    assert isinstance(framework, lambda_.Function) and framework.role is not None
-    acknowledge(framework.role, lambda_logs)
-    acknowledge(
-        framework.role.node.find_child("DefaultPolicy"),
-        {
-            wildcard(f"<{handler_id}.Arn>:*"): "CDK's provider framework may invoke any version "
-            "of the one kubectl handler function it fronts; the wildcard is the version suffix only.",
-        },
-    )
-    if cluster.alb_controller is not None:
-        role = cluster.alb_controller.node.find_child("alb-sa").node.find_child("Role")
-        reason = (
-            "The AWS Load Balancer Controller's own published IAM policy (as CDK ships it for this "
-            "version); it creates and tags load balancers, target groups and security groups whose "
-            "ARNs exist only at run time; most write statements require the elbv2.k8s.aws/cluster tag."
-        )
-        acknowledge(
-            role.node.find_child("DefaultPolicy"),
-            {
-                wildcard(resource): reason
-                for resource in (
-                    "*",
-                    "arn:<AWS::Partition>:ec2:*:*:security-group/*",
-                    "arn:<AWS::Partition>:elasticloadbalancing:*:*:loadbalancer/app/*/*",
-                    "arn:<AWS::Partition>:elasticloadbalancing:*:*:loadbalancer/net/*/*",
-                    "arn:<AWS::Partition>:elasticloadbalancing:*:*:targetgroup/*/*",
-                    "arn:<AWS::Partition>:elasticloadbalancing:*:*:listener-rule/app/*/*/*",
-                    "arn:<AWS::Partition>:elasticloadbalancing:*:*:listener-rule/net/*/*/*",
-                    "arn:<AWS::Partition>:elasticloadbalancing:*:*:listener/app/*/*/*",
-                    "arn:<AWS::Partition>:elasticloadbalancing:*:*:listener/net/*/*/*",
-                )
-            },
-        )

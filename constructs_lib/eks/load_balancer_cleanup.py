@@ -16,7 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._direct_custom_resource import direct_custom_resource
+from ._direct_custom_resource import DirectCustomResource
 from ._nag import acknowledge, wildcard
 
 # The tag the controller puts on every AWS resource it creates (kubernetes-sigs/
@@ -26,7 +26,7 @@ CLUSTER_TAG = "elbv2.k8s.aws/cluster"
 DEFAULT_TIMEOUT = cdk.Duration.minutes(10)
 
 
-class LoadBalancerControllerCleanup(Construct):
+class LoadBalancerControllerCleanup(DirectCustomResource):
     """One Lambda function called directly by CloudFormation (no provider framework).
 
     On stack delete only (the function checks that its stack is DELETE_IN_PROGRESS), it deletes
@@ -52,14 +52,14 @@ class LoadBalancerControllerCleanup(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY,
     ) -> None:
-        super().__init__(scope, construct_id)
         if not cluster_name or cdk.Token.is_unresolved(cluster_name):
             raise ValueError(f"cluster_name must be a literal cluster name, got {cluster_name!r}")
         if not 2 <= timeout.to_minutes() <= 15:
             raise ValueError(f"timeout must be between 2 and 15 minutes, got {timeout.to_human_string()}")
 
-        parts = direct_custom_resource(
-            self,
+        super().__init__(
+            scope,
+            construct_id,
             handler_module="load_balancer_cleanup",
             resource_type="Custom::LoadBalancerControllerCleanup",
             properties={"ClusterName": cluster_name, "VpcId": vpc.vpc_id},
@@ -71,8 +71,6 @@ class LoadBalancerControllerCleanup(Construct):
             log_retention=log_retention,
             removal_policy=removal_policy,
         )
-        self.resource, self.function, self.role = parts.resource, parts.function, parts.role
-        self.policy, self.log_group = parts.policy, parts.log_group
 
         acknowledge(
             self.policy,

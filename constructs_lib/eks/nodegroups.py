@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ._nag import acknowledge, managed_policy, wildcard
+from .karpenter.node_role import ipv6_cni_statements
 
 # The system node group's label and taint. Only pods that tolerate `CriticalAddonsOnly` (CoreDNS,
 # the Karpenter controller and the AWS Load Balancer Controller, configured so) run there; every
@@ -211,28 +211,3 @@ def node_role(scope: Construct, construct_id: str) -> iam.Role:
         },
     )
     return role
-
-
-def ipv6_cni_statements() -> list[iam.PolicyStatement]:
-    """The Amazon VPC CNI's permissions for an IPv6 cluster, exactly as the EKS user guide lists them.
-
-    https://docs.aws.amazon.com/eks/latest/userguide/cni-iam-role.html#cni-iam-role-create-ipv6-policy
-    (also amazon-vpc-cni-k8s `docs/iam-policy.md`, "IPv6 mode"). There is no AWS managed policy
-    for IPv6; `AmazonEKS_CNI_Policy` holds the IPv4 actions, which an IPv6 cluster does not use.
-    """
-    return [
-        iam.PolicyStatement(
-            actions=[
-                "ec2:AssignIpv6Addresses",
-                "ec2:DescribeInstances",
-                "ec2:DescribeTags",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeInstanceTypes",
-            ],
-            resources=["*"],
-        ),
-        iam.PolicyStatement(
-            actions=["ec2:CreateTags"],
-            resources=[f"arn:{cdk.Aws.PARTITION}:ec2:*:*:network-interface/*"],
-        ),
-    ]

@@ -7,7 +7,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from constructs_lib.eks.karpenter import FIRST_BOTTLEROCKET_RELEASE, check_bottlerocket_release
+from constructs_lib.eks.karpenter import (
+    BOTTLEROCKET_VERSION,
+    BOTTLEROCKET_VERSION_PATTERN,
+    FIRST_BOTTLEROCKET_RELEASE,
+    GpuNodePoolSpec,
+    NodePoolSpec,
+    check_bottlerocket_release,
+)
 from stacks.config.eks_fargate import ContainerInsightsConfig, FargateConfig
 from stacks.config.loader import fail, setting
 
@@ -35,10 +42,6 @@ GRAVITON_PATTERN = r"[a-z]+\d+g[a-z]*\.[a-z0-9]+"
 # and CDK's node group AMI checks both know; g5g is the Graviton one.
 GPU_NODE_FAMILIES = ("g4dn", "g5", "g5g", "g6", "g6e", "p3dn", "p4d", "p4de")
 # An EC2 instance family as Karpenter's `karpenter.k8s.aws/instance-family` label spells it.
-INSTANCE_FAMILY_PATTERN = r"[a-z][a-z0-9-]*\d[a-z0-9-]*"
-# Karpenter's `karpenter.k8s.aws/instance-category` values are one or more letters (c, m, r, g, p, ...).
-INSTANCE_CATEGORY_PATTERN = r"[a-z]+"
-BOTTLEROCKET_VERSION_PATTERN = r"v\d+\.\d+\.\d+"
 IAM_PRINCIPAL_ARN_PATTERN = r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+"
 
 
@@ -143,76 +146,22 @@ class GpuNodeGroupConfig(NodeGroupConfig):
             fail(f"{path}.instance_types", "must all be arm64 (g5g) or all x86_64", list(self.instance_types))
 
 
-# The values of Karpenter's well-known labels `kubernetes.io/arch` and `karpenter.sh/capacity-type`
-# that the node pools accept (mirrors `constructs_lib/eks/karpenter/node_pools.py`).
-ARCHITECTURES = ("arm64", "amd64")
-CAPACITY_TYPES = ("spot", "on-demand")
-DURATION_PATTERN = r"([0-9]+(s|m|h))+|Never"
-
-
-@dataclass(frozen=True)
-class GeneralNodePoolConfig:
-    """Karpenter's general-purpose NodePool (the sample workload lands here)."""
-
-    # Karpenter's `karpenter.k8s.aws/instance-category`: c (compute), m (general), r (memory).
-    instance_categories: tuple[str, ...] = setting(
-        ("c", "m", "r"), pattern=INSTANCE_CATEGORY_PATTERN, example="c", max_items=20
-    )
-    # Nitro generations only; 6 and later are the current, cheapest-per-vCPU families.
-    min_instance_generation: int = setting(6, minimum=1, maximum=20)
-    architectures: tuple[str, ...] = setting(("arm64", "amd64"), choices=ARCHITECTURES)
-    capacity_types: tuple[str, ...] = setting(("spot", "on-demand"), choices=CAPACITY_TYPES)
-    # The most this pool may launch in total (vCPUs, GiB of memory): a ceiling on the bill.
-    cpu_limit: int = setting(16, minimum=1, maximum=10000)
-    memory_limit_gib: int = setting(64, minimum=1, maximum=100000)
-    consolidate_after: str = setting("1m", pattern=DURATION_PATTERN, example="1h30m")
-    expire_after: str = setting("720h", pattern=DURATION_PATTERN, example="720h")
-
-    def check(self, path: str) -> None:
-        for key in ("instance_categories", "architectures", "capacity_types"):
-            if not getattr(self, key):
-                fail(f"{path}.{key}", "must not be empty", [])
-
-
-@dataclass(frozen=True)
-class GpuNodePoolConfig:
-    """Karpenter's NVIDIA GPU NodePool for machine-learning experiments: off by default."""
-
-    enabled: bool = False
-    # NVIDIA families (g6: L4, g6e: L40S, g5: A10G).
-    instance_families: tuple[str, ...] = setting(
-        ("g6", "g6e", "g5"), pattern=INSTANCE_FAMILY_PATTERN, example="g6e", max_items=50
-    )
-    architectures: tuple[str, ...] = setting(("amd64",), choices=ARCHITECTURES)
-    capacity_types: tuple[str, ...] = setting(("on-demand",), choices=CAPACITY_TYPES)
-    # Required when the pool is on: accelerators cost dollars per hour, so the pool needs a ceiling.
-    gpu_limit: int | None = setting(None, minimum=1, maximum=1000)
-    cpu_limit: int | None = setting(None, minimum=1, maximum=10000)
-    memory_limit_gib: int | None = setting(None, minimum=1, maximum=100000)
-
-    def check(self, path: str) -> None:
-        for key in ("instance_families", "architectures", "capacity_types"):
-            if not getattr(self, key):
-                fail(f"{path}.{key}", "must not be empty", [])
-        if self.enabled:
-            for key in ("gpu_limit", "cpu_limit"):
-                if getattr(self, key) is None:
-                    fail(
-                        f"{path}.{key}",
-                        "must be set when the GPU pool is enabled (a GPU pool needs limits)",
-                        None,
-                    )
-
-
 @dataclass(frozen=True)
 class KarpenterConfig:
-    """Karpenter: just-in-time nodes chosen from the pending pods' needs."""
+    """Karpenter: just-in-time nodes chosen from the pending pods' needs.
+
+    The pools are the construct's own props types (`NodePoolSpec`, `GpuNodePoolSpec`): their
+    fields are the keys under `general` and `gpu`, their defaults the sandbox's, and their checks
+    (which a copied construct keeps) the configuration's.
+    """
 
     # Bottlerocket release for Karpenter's nodes (`amiSelectorTerms: [{alias: bottlerocket@<version>}]`).
     # Pinned: `latest` would replace every node on each Bottlerocket release (drift).
-    bottlerocket_version: str = setting("v1.65.0", pattern=BOTTLEROCKET_VERSION_PATTERN, example="v1.65.0")
-    general: GeneralNodePoolConfig = field(default_factory=GeneralNodePoolConfig)
-    gpu: GpuNodePoolConfig = field(default_factory=GpuNodePoolConfig)
+    bottlerocket_version: str = setting(
+        BOTTLEROCKET_VERSION, pattern=BOTTLEROCKET_VERSION_PATTERN, example=BOTTLEROCKET_VERSION
+    )
+    general: NodePoolSpec = field(default_factory=NodePoolSpec)
+    gpu: GpuNodePoolSpec = field(default_factory=GpuNodePoolSpec)
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,14 @@ def build(cls: type[T], data: Any, path: str = "") -> T:
         else:
             continue
         _check_bounds(field.metadata, values[name], key_path)
-    instance = cls(**values)
+    try:
+        instance = cls(**values)
+    except ConfigError:
+        raise
+    except ValueError as error:
+        # A construct's props type (reused as a section) checks itself when built, so that a
+        # copied construct keeps its checks; its messages open with the field's name.
+        raise ConfigError(_join(path, str(error))) from None
     check = getattr(instance, "check", None)
     if callable(check):
         check(path)

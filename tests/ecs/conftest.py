@@ -41,9 +41,6 @@ class EcsSynth:
             if str(resource.get("constructPath", "")).startswith("EcsFargate/")
         ]
 
-    def logical_id(self, construct: object) -> str:
-        return self.stack.get_logical_id(construct.node.default_child)  # type: ignore[attr-defined]
-
 
 def synthesize(config: AppConfig) -> Iterator[EcsSynth]:
     with tempfile.TemporaryDirectory(prefix="cdk-ecs-") as outdir:

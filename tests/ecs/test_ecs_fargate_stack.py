@@ -9,10 +9,11 @@ from aws_cdk.assertions import Capture, Match
 from cfnlint.api import ManualArgs, lint_file
 
 from tests.ecs.conftest import EcsSynth
+from tests.helpers import logical_id
 
 
 def resource_of(synth: EcsSynth, construct: object) -> dict:
-    return synth.template.to_json()["Resources"][synth.logical_id(construct)]
+    return synth.template.to_json()["Resources"][logical_id(construct)]
 
 
 # --- 1. Cluster ---
@@ -29,7 +30,7 @@ def test_cluster_has_enhanced_container_insights_and_both_fargate_capacity_provi
         "AWS::ECS::ClusterCapacityProviderAssociations",
         {
             "CapacityProviders": ["FARGATE", "FARGATE_SPOT"],
-            "Cluster": {"Ref": ecs_sandbox.logical_id(ecs_sandbox.stack.cluster.cluster)},
+            "Cluster": {"Ref": logical_id(ecs_sandbox.stack.cluster.cluster)},
         },
     )
 
@@ -38,8 +39,8 @@ def test_cluster_encrypts_exec_sessions_and_logs_them_to_a_group_with_retention(
     ecs_sandbox: EcsSynth,
 ) -> None:
     cluster = ecs_sandbox.stack.cluster
-    key_id = ecs_sandbox.logical_id(cluster.exec_key)
-    group_id = ecs_sandbox.logical_id(cluster.exec_log_group)
+    key_id = logical_id(cluster.exec_key)
+    group_id = logical_id(cluster.exec_log_group)
     ecs_sandbox.template.has_resource_properties(
         "AWS::ECS::Cluster",
         {
@@ -75,14 +76,14 @@ def test_container_insights_log_group_is_made_before_the_cluster_with_a_retentio
 ) -> None:
     cluster = ecs_sandbox.stack.cluster
     resources = ecs_sandbox.template.to_json()["Resources"]
-    cluster_resource = resources[ecs_sandbox.logical_id(cluster.cluster)]
+    cluster_resource = resources[logical_id(cluster.cluster)]
     name = cluster_resource["Properties"]["ClusterName"]
-    group_id = ecs_sandbox.logical_id(cluster.insights_log_group)
+    group_id = logical_id(cluster.insights_log_group)
     group = resources[group_id]
     assert group["Properties"] == {
         "LogGroupName": f"/aws/ecs/containerinsights/{name}/performance",
         "RetentionInDays": 7,
-        "KmsKeyId": {"Fn::GetAtt": [ecs_sandbox.logical_id(ecs_sandbox.stack.logs_key.key), "Arn"]},
+        "KmsKeyId": {"Fn::GetAtt": [logical_id(ecs_sandbox.stack.logs_key.key), "Arn"]},
     }
     assert group["DeletionPolicy"] == "Delete"
     assert group_id in cluster_resource["DependsOn"]
@@ -108,7 +109,7 @@ def test_execution_role_is_granted_the_pull_through_cache_pull(ecs_sandbox: EcsS
     assert [(grantee.node.path, image) for grantee, image in ecs_sandbox.cache.granted] == [  # type: ignore[attr-defined]
         (role.node.path, "public.ecr.aws/nginx/nginx-unprivileged:stable")
     ]
-    role_id = ecs_sandbox.logical_id(role)
+    role_id = logical_id(role)
     task = resource_of(ecs_sandbox, graviton.task_definition)["Properties"]
     assert task["ExecutionRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
     ecs_sandbox.template.has_resource_properties(
@@ -168,11 +169,11 @@ def test_tasks_take_traffic_quickly_and_only_from_the_load_balancer(ecs_sandbox:
         2,
     )
     assert {"Key": "deregistration_delay.timeout_seconds", "Value": "15"} in tg["TargetGroupAttributes"]
-    lb_sg = ecs_sandbox.logical_id(graviton.load_balancer.connections.security_groups[0])
+    lb_sg = logical_id(graviton.load_balancer.connections.security_groups[0])
     ecs_sandbox.template.has_resource_properties(
         "AWS::EC2::SecurityGroupIngress",
         {
-            "GroupId": {"Fn::GetAtt": [ecs_sandbox.logical_id(graviton.security_group), "GroupId"]},
+            "GroupId": {"Fn::GetAtt": [logical_id(graviton.security_group), "GroupId"]},
             "SourceSecurityGroupId": {"Fn::GetAtt": [lb_sg, "GroupId"]},
             "FromPort": 8080,
             "ToPort": 8080,
@@ -236,7 +237,7 @@ def test_scaling_tracks_requests_per_target_and_high_resolution_cpu(ecs_sandbox:
             },
         },
     )
-    tg_id = ecs_sandbox.logical_id(ecs_sandbox.stack.graviton.target_group)
+    tg_id = logical_id(ecs_sandbox.stack.graviton.target_group)
     assert {"Fn::GetAtt": [tg_id, "TargetGroupFullName"]} in target.as_object()["Fn::Join"][1]
     t.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalingPolicy",
@@ -267,9 +268,7 @@ def test_image_build_runs_privileged_on_an_arm_image_with_its_own_key(ecs_sandbo
     assert env["ComputeType"] == "BUILD_GENERAL1_SMALL"
     assert props["EncryptionKey"]["Fn::GetAtt"][1] == "Arn"
     assert props["Source"]["Type"] == "S3"
-    assert props["LogsConfig"]["CloudWatchLogs"]["GroupName"] == {
-        "Ref": ecs_sandbox.logical_id(build.log_group)
-    }
+    assert props["LogsConfig"]["CloudWatchLogs"]["GroupName"] == {"Ref": logical_id(build.log_group)}
 
 
 def test_image_build_pushes_both_architectures_and_a_manifest_list(ecs_sandbox: EcsSynth) -> None:
@@ -297,7 +296,7 @@ def test_image_build_may_push_to_the_app_repository(ecs_sandbox: EcsSynth) -> No
     ecs_sandbox.template.has_resource_properties(
         "AWS::IAM::Policy",
         {
-            "Roles": [{"Ref": ecs_sandbox.logical_id(role)}],
+            "Roles": [{"Ref": logical_id(role)}],
             "PolicyDocument": {
                 "Statement": Match.array_with(
                     [Match.object_like({"Action": Match.array_with(["ecr:PutImage", "ecr:UploadLayerPart"])})]
@@ -335,7 +334,7 @@ def test_task_roles_may_open_exec_channels_and_write_the_session_log(
     ecs_sandbox: EcsSynth, service: str
 ) -> None:
     task_definition = getattr(ecs_sandbox.stack, service).task_definition
-    role_id = ecs_sandbox.logical_id(task_definition.task_role)
+    role_id = logical_id(task_definition.task_role)
     statements = Capture()
     ecs_sandbox.template.has_resource_properties(
         "AWS::IAM::Policy", {"Roles": [{"Ref": role_id}], "PolicyDocument": {"Statement": statements}}
@@ -343,7 +342,7 @@ def test_task_roles_may_open_exec_channels_and_write_the_session_log(
     text = json.dumps(statements.as_array())
     for action in ("ssmmessages:CreateControlChannel", "ssmmessages:OpenDataChannel", "logs:PutLogEvents"):
         assert action in text
-    assert ecs_sandbox.logical_id(ecs_sandbox.stack.cluster.exec_key) in text
+    assert logical_id(ecs_sandbox.stack.cluster.exec_key) in text
 
 
 # --- 5. Outputs ---
@@ -366,11 +365,11 @@ def test_outputs_give_the_url_the_exec_commands_and_the_build_command(ecs_sandbo
 def test_logical_ids_of_stateful_resources_are_pinned(ecs_sandbox: EcsSynth) -> None:
     stack = ecs_sandbox.stack
     assert {
-        "exec key": ecs_sandbox.logical_id(stack.cluster.exec_key),
-        "exec sessions": ecs_sandbox.logical_id(stack.cluster.exec_log_group),
-        "build logs": ecs_sandbox.logical_id(stack.image_build.log_group),
-        "insights": ecs_sandbox.logical_id(stack.cluster.insights_log_group),
-        "cluster": ecs_sandbox.logical_id(stack.cluster.cluster),
+        "exec key": logical_id(stack.cluster.exec_key),
+        "exec sessions": logical_id(stack.cluster.exec_log_group),
+        "build logs": logical_id(stack.image_build.log_group),
+        "insights": logical_id(stack.cluster.insights_log_group),
+        "cluster": logical_id(stack.cluster.cluster),
     } == {
         "exec key": "ClusterExecKeyE43DF76D",
         "exec sessions": "ClusterExecSessionsD710CEDE",

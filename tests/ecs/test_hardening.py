@@ -15,10 +15,11 @@ from stacks.config import ConfigError
 from stacks.config.ecs import EcsConfig
 from stacks.config.loader import build
 from tests.ecs.conftest import EcsSynth
+from tests.helpers import logical_id
 
 
 def resource_of(synth: EcsSynth, construct: object) -> dict:
-    return synth.template.to_json()["Resources"][synth.logical_id(construct)]
+    return synth.template.to_json()["Resources"][logical_id(construct)]
 
 
 def depends_on(synth: EcsSynth, construct: object) -> list[str]:
@@ -31,7 +32,7 @@ def depends_on(synth: EcsSynth, construct: object) -> list[str]:
 def test_cluster_and_capacity_providers_wait_for_the_service_linked_role(ecs_sandbox: EcsSynth) -> None:
     cluster = ecs_sandbox.stack.cluster
     assert cluster.service_linked_role is not None
-    role_id = ecs_sandbox.logical_id(cluster.service_linked_role)
+    role_id = logical_id(cluster.service_linked_role)
     assert resource_of(ecs_sandbox, cluster.service_linked_role)["Type"] == "Custom::EcsServiceLinkedRole"
     resources = ecs_sandbox.template.to_json()["Resources"]
     (association,) = [
@@ -80,11 +81,9 @@ def test_insights_guard_is_made_before_the_group_and_deleted_after_it(ecs_sandbo
     guard = resource_of(ecs_sandbox, cluster.insights_guard)
     assert guard["Type"] == "Custom::EcsInsightsLogsGuard"
     assert guard["Properties"]["ClusterName"] == cluster.cluster_name
-    assert ecs_sandbox.logical_id(cluster.insights_guard) in depends_on(
-        ecs_sandbox, cluster.insights_log_group
-    )
+    assert logical_id(cluster.insights_guard) in depends_on(ecs_sandbox, cluster.insights_log_group)
     # The cluster depends on the group, so it is deleted before the guard sweeps.
-    assert ecs_sandbox.logical_id(cluster.insights_log_group) in depends_on(ecs_sandbox, cluster.cluster)
+    assert logical_id(cluster.insights_log_group) in depends_on(ecs_sandbox, cluster.cluster)
 
 
 def test_insights_guard_may_delete_only_that_group_and_read_its_own_stack(ecs_sandbox: EcsSynth) -> None:
@@ -118,7 +117,7 @@ def test_insights_guard_may_delete_only_that_group_and_read_its_own_stack(ecs_sa
 def test_custom_resource_functions_do_not_retry_and_log_to_their_own_encrypted_group(
     ecs_sandbox: EcsSynth,
 ) -> None:
-    key = {"Fn::GetAtt": [ecs_sandbox.logical_id(ecs_sandbox.stack.logs_key.key), "Arn"]}
+    key = {"Fn::GetAtt": [logical_id(ecs_sandbox.stack.logs_key.key), "Arn"]}
     cluster = ecs_sandbox.stack.cluster
     for resource in (cluster.insights_guard, cluster.service_linked_role):
         assert resource is not None
@@ -127,15 +126,15 @@ def test_custom_resource_functions_do_not_retry_and_log_to_their_own_encrypted_g
         log_group = scope.node.find_child("LogGroup")  # type: ignore[union-attr]
         props = resource_of(ecs_sandbox, function)["Properties"]
         assert (props["Runtime"], props["Architectures"]) == ("python3.14", ["arm64"])
-        assert props["LoggingConfig"]["LogGroup"] == {"Ref": ecs_sandbox.logical_id(log_group)}
+        assert props["LoggingConfig"]["LogGroup"] == {"Ref": logical_id(log_group)}
         assert resource_of(ecs_sandbox, log_group)["Properties"]["KmsKeyId"] == key
         configs = ecs_sandbox.template.find_resources(
             "AWS::Lambda::EventInvokeConfig",
-            {"Properties": {"FunctionName": {"Ref": ecs_sandbox.logical_id(function)}}},
+            {"Properties": {"FunctionName": {"Ref": logical_id(function)}}},
         )
         assert [c["Properties"]["MaximumRetryAttempts"] for c in configs.values()] == [0]
         # No CreateLogGroup: a last log line after the stack deleted the group cannot bring it back.
-        role_id = ecs_sandbox.logical_id(scope.node.find_child("Role"))  # type: ignore[union-attr]
+        role_id = logical_id(scope.node.find_child("Role"))  # type: ignore[union-attr]
         policies = ecs_sandbox.template.find_resources(
             "AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": role_id}]}}
         )
@@ -163,13 +162,14 @@ def test_graviton_pulls_the_cached_tag_instead_of_the_digest_resolved_at_deploy(
 
 def test_every_log_group_but_the_exec_sessions_uses_the_stacks_logs_key(ecs_sandbox: EcsSynth) -> None:
     stack = ecs_sandbox.stack
-    key_id = ecs_sandbox.logical_id(stack.logs_key.key)
-    exec_group = ecs_sandbox.logical_id(stack.cluster.exec_log_group)
+    key_id = logical_id(stack.logs_key.key)
+    exec_group = logical_id(stack.cluster.exec_log_group)
     groups = ecs_sandbox.template.find_resources("AWS::Logs::LogGroup")
     assert len(groups) >= 6
-    for logical_id, group in groups.items():
-        expected = ecs_sandbox.logical_id(stack.cluster.exec_key) if logical_id == exec_group else key_id
-        assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [expected, "Arn"]}, logical_id
+    exec_key = logical_id(stack.cluster.exec_key)
+    for group_id, group in groups.items():
+        expected = exec_key if group_id == exec_group else key_id
+        assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [expected, "Arn"]}, group_id
 
 
 def test_logs_key_rotates_and_admits_cloudwatch_logs_for_this_stacks_groups_only(
@@ -245,7 +245,7 @@ def test_production_puts_a_managed_rules_web_acl_on_the_load_balancer(ecs_produc
     ecs_production.template.has_resource_properties(
         "AWS::WAFv2::WebACLAssociation",
         {
-            "ResourceArn": {"Ref": ecs_production.logical_id(graviton.load_balancer)},
+            "ResourceArn": {"Ref": logical_id(graviton.load_balancer)},
             "WebACLArn": {"Fn::GetAtt": [acl_id, "Arn"]},
         },
     )

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 
 from stacks.config import AppConfig, load_config
 from stacks.config.loader import build
 from stacks.eks_stack import EksStack
 from tests.conftest import Synthesized, synthesize
+from tests.helpers import logical_id
 
 ADMIN_ARN = "arn:aws:iam::123456789012:role/PlatformAdmin"
 
@@ -57,15 +57,8 @@ class EksSynth:
         self.template = result.template("Eks")
         self.json = result.template_json("Eks")
 
-    def logical_id(self, construct: Any) -> str:
-        """The logical id of an L1 resource, or of the default child of an L2 construct."""
-        element = construct
-        while not isinstance(element, cdk.CfnElement):
-            element = element.node.default_child
-        return self.stack.get_logical_id(element)
-
     def depends_on(self, construct: Any) -> set[str]:
-        return set(self.json["Resources"][self.logical_id(construct)].get("DependsOn", []))
+        return set(self.json["Resources"][logical_id(construct)].get("DependsOn", []))
 
 
 @pytest.fixture(scope="session")

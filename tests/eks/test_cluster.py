@@ -8,6 +8,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk.assertions import Capture, Match
 
 from tests.eks.conftest import ADMIN_ARN, EksSynth
+from tests.helpers import logical_id
 
 CLUSTER = "AWS::EKS::Cluster"
 CLUSTER_ADMIN_POLICY = {
@@ -51,7 +52,7 @@ def test_admin_role_gets_cluster_admin_through_an_access_entry(eks_sandbox: EksS
     eks_sandbox.template.has_resource_properties(
         "AWS::EKS::AccessEntry",
         {
-            "PrincipalArn": {"Fn::GetAtt": [eks_sandbox.logical_id(admin_role), "Arn"]},
+            "PrincipalArn": {"Fn::GetAtt": [logical_id(admin_role), "Arn"]},
             "AccessPolicies": [{"PolicyArn": CLUSTER_ADMIN_POLICY, "AccessScope": {"Type": "cluster"}}],
         },
     )
@@ -97,7 +98,7 @@ def test_secrets_are_enveloped_with_a_rotating_kms_key(eks_sandbox: EksSynth) ->
             ]
         },
     )
-    assert key.as_string() == eks_sandbox.logical_id(eks_sandbox.stack.cluster.secrets_key)
+    assert key.as_string() == logical_id(eks_sandbox.stack.cluster.secrets_key)
     eks_sandbox.template.has_resource(
         "AWS::KMS::Key", {"Properties": {"EnableKeyRotation": True}, "DeletionPolicy": "Delete"}
     )
@@ -125,7 +126,7 @@ def test_control_plane_logs_go_to_a_group_made_first_with_retention(eks_sandbox:
             "DeletionPolicy": "Delete",
         },
     )
-    assert eks_sandbox.logical_id(log_group) in eks_sandbox.depends_on(eks_sandbox.stack.cluster.cluster)
+    assert logical_id(log_group) in eks_sandbox.depends_on(eks_sandbox.stack.cluster.cluster)
 
 
 def test_sandbox_endpoint_is_public_from_the_allow_list_and_private(eks_sandbox: EksSynth) -> None:
@@ -159,9 +160,9 @@ def test_private_endpoint_has_no_public_access(eks_variant: EksSynth) -> None:
 
 
 def test_control_plane_sits_in_private_subnets_only(eks_sandbox: EksSynth) -> None:
-    subnets = eks_sandbox.json["Resources"][eks_sandbox.logical_id(eks_sandbox.stack.cluster.cluster)][
-        "Properties"
-    ]["ResourcesVpcConfig"]["SubnetIds"]
+    subnets = eks_sandbox.json["Resources"][logical_id(eks_sandbox.stack.cluster.cluster)]["Properties"][
+        "ResourcesVpcConfig"
+    ]["SubnetIds"]
     outputs = [s["Fn::GetStackOutput"]["OutputName"] for s in subnets]
     assert len(outputs) == 2 and all("PrivateSubnet" in o for o in outputs), outputs
 
@@ -205,9 +206,9 @@ def test_network_addons_come_before_nodes_and_coredns_after(eks_sandbox: EksSynt
     cluster = eks_sandbox.stack.cluster
     nodegroup_deps = eks_sandbox.depends_on(cluster.system_nodes.nodegroup)
     for name in ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"):
-        assert eks_sandbox.logical_id(cluster.addons[name]) in nodegroup_deps, name
+        assert logical_id(cluster.addons[name]) in nodegroup_deps, name
     coredns_deps = eks_sandbox.depends_on(cluster.addons["coredns"])
-    assert eks_sandbox.logical_id(cluster.system_nodes.nodegroup) in coredns_deps
+    assert logical_id(cluster.system_nodes.nodegroup) in coredns_deps
 
 
 def test_kubectl_provider_uses_the_v36_layer_inside_the_vpc(eks_sandbox: EksSynth) -> None:
@@ -226,9 +227,9 @@ def test_kubectl_provider_uses_the_v36_layer_inside_the_vpc(eks_sandbox: EksSynt
 def test_stateful_resources_keep_their_logical_ids(eks_sandbox: EksSynth) -> None:
     cluster = eks_sandbox.stack.cluster
     assert {
-        "cluster": eks_sandbox.logical_id(cluster.cluster),
-        "secrets_key": eks_sandbox.logical_id(cluster.secrets_key),
-        "log_group": eks_sandbox.logical_id(cluster.log_group),
+        "cluster": logical_id(cluster.cluster),
+        "secrets_key": logical_id(cluster.secrets_key),
+        "log_group": logical_id(cluster.log_group),
     } == {
         "cluster": "Cluster9EE0221C",
         "secrets_key": "ClusterSecretsKey462B29B5",
@@ -248,7 +249,7 @@ def test_outputs_tell_how_to_connect_and_watch_karpenter(eks_sandbox: EksSynth) 
                     [
                         "aws eks update-kubeconfig --name containers-update-sandbox --region ap-northeast-1 "
                         "--role-arn ",
-                        {"Fn::GetAtt": [eks_sandbox.logical_id(admin_role), "Arn"]},
+                        {"Fn::GetAtt": [logical_id(admin_role), "Arn"]},
                     ],
                 ]
             }

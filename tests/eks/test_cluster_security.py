@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.eks.conftest import EksSynth
+from tests.helpers import logical_id
 
 REQUIRED_LOGS = {"api", "audit", "authenticator"}
 
@@ -85,3 +86,34 @@ def test_eks_template_passes_cfn_lint(synth: EksSynth) -> None:
         config=ManualArgs(regions=["ap-northeast-1"], ignore_checks=["W3005"]),
     )
     assert [str(match) for match in matches] == []
+
+
+def test_every_control_plane_log_group_is_encrypted_with_the_stacks_rotating_key(synth: EksSynth) -> None:
+    stack, resources = synth.stack, synth.json["Resources"]
+    group = resources[logical_id(stack.cluster.log_group)]
+    key_id = logical_id(stack.logs_key.key)
+    assert (
+        key_id == "LogsKey195F8DFC"
+    )  # pinned: a renamed key would be replaced, and the audit log unreadable
+    assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    key = resources[key_id]
+    assert key["Properties"]["EnableKeyRotation"] is True
+    # The key outlives the group: created before it (the reference), deleted with it or kept with it.
+    assert key["DeletionPolicy"] == group["DeletionPolicy"]
+    [logs] = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Sid") == "CloudWatchLogsForThisStacksGroups"
+    ]
+    assert logs["Principal"] == {
+        "Service": {"Fn::Join": ["", [f"logs.{stack.region}.", {"Ref": "AWS::URLSuffix"}]]}
+    }
+    admitted = [
+        "".join(part if isinstance(part, str) else "<account>" for part in arn["Fn::Join"][1])
+        for arn in logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    ]
+    name = group["Properties"]["LogGroupName"]
+    assert admitted == [
+        f"arn:aws:logs:{stack.region}:<account>:log-group:{stack.stack_name}-*",
+        f"arn:aws:logs:{stack.region}:<account>:log-group:{name}",
+    ]

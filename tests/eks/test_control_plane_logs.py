@@ -17,8 +17,10 @@ from unittest import mock
 import boto3
 import pytest
 from aws_cdk.assertions import Match
-from moto import mock_aws
+from botocore.stub import Stubber
 
+from constructs_lib.eks.control_plane_logs import ControlPlaneLogsGuard
+from constructs_lib.eks.runtime import cfn_response
 from constructs_lib.eks.runtime import control_plane_logs as handler_module
 from constructs_lib.eks.runtime.control_plane_logs import (
     ClusterStillExists,
@@ -28,6 +30,7 @@ from constructs_lib.eks.runtime.control_plane_logs import (
     sweep,
 )
 from tests.eks.conftest import EksSynth
+from tests.helpers import answer_stack_status, cloudformation_event, logical_id, mocked_aws
 
 REGION = "ap-northeast-1"
 CLUSTER = "containers-update-sandbox"
@@ -39,24 +42,23 @@ GUARD = "Custom::EksControlPlaneLogsGuard"
 
 
 @pytest.fixture(scope="module")
-def mocked_aws() -> Iterator[None]:
-    """One moto mock for the module; each test gets its own (empty) account."""
-    with pytest.MonkeyPatch.context() as patch:
-        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"):
-            patch.setenv(key, "testing")
-        patch.setenv("AWS_DEFAULT_REGION", REGION)
-        patch.setenv("AWS_REGION", REGION)
-        with mock_aws():
-            yield
+def moto() -> Iterator[None]:
+    with mocked_aws(REGION):
+        yield
 
 
 _accounts = itertools.count(200000000001)
+# The clients of the current test's account, which the handler's own boto3.client calls get.
+aws_clients: dict[str, Any] = {}
 
 
 @pytest.fixture
-def aws(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def aws(moto: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setenv("MOTO_ACCOUNT_ID", str(next(_accounts)))
-    return {"logs": boto3.client("logs", region_name=REGION), "eks": boto3.client("eks", region_name=REGION)}
+    aws_clients.update(
+        logs=boto3.client("logs", region_name=REGION), eks=boto3.client("eks", region_name=REGION)
+    )
+    return aws_clients
 
 
 def _groups(aws: dict[str, Any]) -> list[str]:
@@ -156,30 +158,30 @@ def test_delete_leaves_the_group_of_a_live_cluster_alone(aws: dict[str, Any]) ->
 
 
 def _event(request_type: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "RequestType": request_type,
-        "ResponseURL": "https://cloudformation-custom-resource-response.example/signed",
-        "StackId": "arn:aws:cloudformation:ap-northeast-1:111122223333:stack/Eks/guid",
-        "RequestId": "req-1",
-        "LogicalResourceId": "ClusterControlPlaneLogsGuard",
-        "ResourceType": GUARD,
-        "ResourceProperties": {"ServiceToken": "arn", "ClusterName": CLUSTER, "WatchSeconds": 180},
+    properties = {"ClusterName": CLUSTER, "WatchSeconds": 180}
+    stack_id = "arn:aws:cloudformation:ap-northeast-1:111122223333:stack/Eks/guid"
+    return cloudformation_event(
+        request_type,
+        stack_id=stack_id,
+        logical_id="ClusterControlPlaneLogsGuard",
+        properties=properties,
         **extra,
-    }
+    )
 
 
 def test_delete_watches_no_longer_than_the_lambda_allows(aws: dict[str, Any]) -> None:
     fake = FakeClock()
     start = fake.now
-    handle(
-        _event("Delete"),
-        remaining_seconds=120,
-        logs=aws["logs"],
-        eks=aws["eks"],
-        clock=fake.clock,
-        sleep=fake.sleep,
-    )
-    assert fake.now - start <= 120 - handler_module.RESPONSE_RESERVE_SECONDS
+    with mock.patch.object(cfn_response, "stack_is_being_torn_down", return_value=True):
+        handle(
+            _event("Delete"),
+            remaining_seconds=120,
+            logs=aws["logs"],
+            eks=aws["eks"],
+            clock=fake.clock,
+            sleep=fake.sleep,
+        )
+    assert fake.now - start <= 120 - cfn_response.MARGIN_MS / 1000
 
 
 def test_update_with_the_same_name_touches_nothing(aws: dict[str, Any]) -> None:
@@ -202,11 +204,21 @@ class _Context:
         return 300_000
 
 
-def _respond(event: dict[str, Any]) -> dict[str, Any]:
-    """Run the handler with the ResponseURL PUT and the clock mocked; the body CloudFormation gets."""
+def _respond(event: dict[str, Any], stack_status: str = "DELETE_IN_PROGRESS") -> dict[str, Any]:
+    """Run the handler with the ResponseURL PUT, the stack's status and the clock mocked.
+
+    Returns the body CloudFormation gets. moto's CloudFormation never shows DELETE_IN_PROGRESS, so
+    botocore's Stubber answers the guard's DescribeStacks through a real, validating client.
+    """
     fake = FakeClock()
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    stubber = Stubber(cloudformation)
+    answer_stack_status(stubber, event["StackId"], stack_status)
+    clients = {"cloudformation": cloudformation, "logs": aws_clients["logs"], "eks": aws_clients["eks"]}
     with (
-        mock.patch.object(handler_module.urllib.request, "urlopen") as urlopen,
+        stubber,
+        mock.patch.object(boto3, "client", side_effect=lambda service, **_: clients[service]),
+        mock.patch.object(cfn_response.urllib.request, "urlopen") as urlopen,
         mock.patch.object(handler_module.time, "sleep", fake.sleep),
         mock.patch.object(handler_module.time, "monotonic", fake.clock),
     ):
@@ -224,16 +236,28 @@ def test_handler_answers_cloudformation_on_create(aws: dict[str, Any]) -> None:
     assert body["Status"] == "SUCCESS"
     assert body["Reason"] == f"deleted stale log group {GROUP}"
     assert body["PhysicalResourceId"] == f"eks-control-plane-logs-{CLUSTER}"
-    assert (body["RequestId"], body["LogicalResourceId"]) == ("req-1", "ClusterControlPlaneLogsGuard")
+    assert (body["RequestId"], body["LogicalResourceId"]) == ("r1", "ClusterControlPlaneLogsGuard")
     assert _groups(aws) == []
 
 
-def test_handler_answers_cloudformation_on_delete_with_the_known_id(aws: dict[str, Any]) -> None:
+@pytest.mark.parametrize("torn_down", ["DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"])
+def test_handler_answers_cloudformation_on_delete_with_the_known_id(
+    aws: dict[str, Any], torn_down: str
+) -> None:
     aws["logs"].create_log_group(logGroupName=GROUP)
-    body = _respond(_event("Delete", PhysicalResourceId="eks-control-plane-logs-old"))
+    body = _respond(_event("Delete", PhysicalResourceId="eks-control-plane-logs-old"), torn_down)
     assert body["Status"] == "SUCCESS"
     assert body["PhysicalResourceId"] == "eks-control-plane-logs-old"
     assert _groups(aws) == []
+
+
+@pytest.mark.parametrize("live", ["UPDATE_COMPLETE", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"])
+def test_delete_during_an_update_deletes_nothing(aws: dict[str, Any], live: str) -> None:
+    aws["logs"].create_log_group(logGroupName=GROUP)
+    body = _respond(_event("Delete", PhysicalResourceId="eks-control-plane-logs-old"), live)
+    assert body["Status"] == "SUCCESS"
+    assert body["Reason"].startswith("stack is not being deleted or rolled back")
+    assert _groups(aws) == [GROUP]
 
 
 def test_handler_reports_a_one_line_failure(aws: dict[str, Any]) -> None:
@@ -258,7 +282,7 @@ def test_handler_reports_an_aws_error_in_one_line(aws: dict[str, Any]) -> None:
 # --- Template: sandbox ----------------------------------------------------------------------------
 
 
-def _guard(synth: EksSynth) -> Any:
+def _guard(synth: EksSynth) -> ControlPlaneLogsGuard:
     guard = synth.stack.cluster.control_plane_logs_guard
     assert guard is not None
     return guard
@@ -267,22 +291,21 @@ def _guard(synth: EksSynth) -> Any:
 def test_sandbox_guard_runs_before_the_group_which_runs_before_the_cluster(eks_sandbox: EksSynth) -> None:
     cluster = eks_sandbox.stack.cluster
     guard = _guard(eks_sandbox)
-    assert eks_sandbox.logical_id(guard) in eks_sandbox.depends_on(cluster.log_group)
-    assert eks_sandbox.logical_id(cluster.log_group) in eks_sandbox.depends_on(cluster.cluster)
+    assert logical_id(guard) in eks_sandbox.depends_on(cluster.log_group)
+    assert logical_id(cluster.log_group) in eks_sandbox.depends_on(cluster.cluster)
     # Its Delete still needs its permissions and its logs, so they are deleted after it.
-    namespace = guard.node.scope
-    for child in ("Policy", "Role", "LogGroup"):
-        assert eks_sandbox.logical_id(namespace.node.find_child(child)) in eks_sandbox.depends_on(guard)
+    for child in (guard.policy, guard.role, guard.log_group):
+        assert logical_id(child) in eks_sandbox.depends_on(guard)
 
 
 def test_sandbox_guard_is_one_direct_function_with_a_bounded_watch(eks_sandbox: EksSynth) -> None:
     guard = _guard(eks_sandbox)
-    function = guard.node.scope.node.find_child("Function")
+    function = guard.function
     eks_sandbox.template.resource_count_is(GUARD, 1)
     eks_sandbox.template.has_resource_properties(
         GUARD,
         {
-            "ServiceToken": {"Fn::GetAtt": [eks_sandbox.logical_id(function), "Arn"]},
+            "ServiceToken": {"Fn::GetAtt": [logical_id(function), "Arn"]},
             "ClusterName": CLUSTER,
             "WatchSeconds": 180,
             "ServiceTimeout": "360",
@@ -293,17 +316,15 @@ def test_sandbox_guard_is_one_direct_function_with_a_bounded_watch(eks_sandbox: 
         {
             "Handler": "control_plane_logs.handler",
             "Timeout": 300,  # the 180 s watch plus room to answer; CloudFormation waits 360 s
-            "LoggingConfig": {
-                "LogGroup": {"Ref": eks_sandbox.logical_id(guard.node.scope.node.find_child("LogGroup"))}
-            },
+            "LoggingConfig": {"LogGroup": {"Ref": logical_id(guard.log_group)}},
             "VpcConfig": Match.absent(),
         },
     )
 
 
 def test_sandbox_guard_logs_to_its_own_group_deleted_with_the_stack(eks_sandbox: EksSynth) -> None:
-    log_group = _guard(eks_sandbox).node.scope.node.find_child("LogGroup")
-    resource = eks_sandbox.json["Resources"][eks_sandbox.logical_id(log_group)]
+    log_group = _guard(eks_sandbox).log_group
+    resource = eks_sandbox.json["Resources"][logical_id(log_group)]
     assert resource["DeletionPolicy"] == "Delete"
     assert resource["Properties"]["RetentionInDays"] == 7
 
@@ -327,8 +348,8 @@ def _join(suffix: str) -> dict[str, Any]:
 
 
 def test_sandbox_guard_may_delete_only_the_one_control_plane_group(eks_sandbox: EksSynth) -> None:
-    policy = _guard(eks_sandbox).node.scope.node.find_child("Policy")
-    document = eks_sandbox.json["Resources"][eks_sandbox.logical_id(policy)]["Properties"]["PolicyDocument"]
+    policy = _guard(eks_sandbox).policy
+    document = eks_sandbox.json["Resources"][logical_id(policy)]["Properties"]["PolicyDocument"]
     assert document["Statement"] == [
         {
             "Action": "logs:DeleteLogGroup",
@@ -343,13 +364,15 @@ def test_sandbox_guard_may_delete_only_the_one_control_plane_group(eks_sandbox: 
             "Effect": "Allow",
             "Resource": _join(f"eks::cluster/{CLUSTER}"),
         },
+        # Its own stack's status only: the guard acts on Delete only when the stack is torn down.
+        {"Action": "cloudformation:DescribeStacks", "Effect": "Allow", "Resource": {"Ref": "AWS::StackId"}},
     ]
 
 
 def test_sandbox_guard_role_writes_only_its_own_logs(eks_sandbox: EksSynth) -> None:
-    namespace = _guard(eks_sandbox).node.scope
-    role_id = eks_sandbox.logical_id(namespace.node.find_child("Role"))
-    log_group_id = eks_sandbox.logical_id(namespace.node.find_child("LogGroup"))
+    namespace = _guard(eks_sandbox)
+    role_id = logical_id(namespace.node.find_child("Role"))
+    log_group_id = logical_id(namespace.node.find_child("LogGroup"))
     policies = [
         r["Properties"]["PolicyDocument"]["Statement"]
         for r in eks_sandbox.json["Resources"].values()
@@ -357,6 +380,7 @@ def test_sandbox_guard_role_writes_only_its_own_logs(eks_sandbox: EksSynth) -> N
     ]
     actions = sorted(str(a) for statements in policies for s in statements for a in _as_list(s["Action"]))
     assert actions == [
+        "cloudformation:DescribeStacks",
         "eks:DescribeCluster",
         "logs:CreateLogStream",
         "logs:DeleteLogGroup",
@@ -374,14 +398,6 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def test_sandbox_guard_code_is_the_runtime_folder_alone(eks_sandbox: EksSynth) -> None:
-    function = _guard(eks_sandbox).node.scope.node.find_child("Function")
-    resource = eks_sandbox.json["Resources"][eks_sandbox.logical_id(function)]
-    asset_hash = resource["Properties"]["Code"]["S3Key"].removesuffix(".zip")
-    asset = eks_sandbox.result.outdir / f"asset.{asset_hash}"
-    assert sorted(p.name for p in asset.iterdir()) == ["__init__.py", "control_plane_logs.py"]
-
-
 def test_variant_guard_follows_the_cluster_name(eks_variant: EksSynth) -> None:
     eks_variant.template.has_resource_properties(GUARD, {"ClusterName": "ml-experiments"})
 
@@ -393,7 +409,7 @@ def test_production_has_no_guard_and_retains_the_group_except_on_create(eks_prod
     cluster = eks_production.stack.cluster
     assert cluster.control_plane_logs_guard is None
     eks_production.template.resource_count_is(GUARD, 0)
-    resource = eks_production.json["Resources"][eks_production.logical_id(cluster.log_group)]
+    resource = eks_production.json["Resources"][logical_id(cluster.log_group)]
     assert resource["Properties"]["LogGroupName"] == "/aws/eks/containers-update-production/cluster"
     assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
     assert "DependsOn" not in resource

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from constructs_lib.eks.karpenter import GpuNodePoolSpec, NodeClassSpec, NodePoolSpec
 from stacks.config import AppConfig, ConfigError, load_config
 from stacks.config.loader import build
 
@@ -44,15 +45,15 @@ def test_production_keeps_the_endpoint_private() -> None:
         ),
         (
             {"karpenter": {"gpu": {"instance_families": []}}},
-            "eks.karpenter.gpu.instance_families must not be empty, got []",
+            "eks.karpenter.gpu.instance_families must not be empty, got ()",
         ),
         (
             {"karpenter": {"general": {"instance_categories": []}}},
-            "eks.karpenter.general.instance_categories must not be empty, got []",
+            "eks.karpenter.general.instance_categories must not be empty, got ()",
         ),
         (
             {"karpenter": {"general": {"architectures": ["arm64", "riscv64"]}}},
-            "eks.karpenter.general.architectures[1] must be one of 'arm64', 'amd64', got 'riscv64'",
+            "eks.karpenter.general.architectures must be a subset of amd64, arm64, got ('arm64', 'riscv64')",
         ),
         (
             {"karpenter": {"gpu": {"enabled": True}}},
@@ -64,7 +65,7 @@ def test_production_keeps_the_endpoint_private() -> None:
         ),
         (
             {"karpenter": {"general": {"cpu_limit": 0}}},
-            "eks.karpenter.general.cpu_limit must be at least 1, got 0",
+            "eks.karpenter.general.cpu_limit must be a positive whole number, got 0",
         ),
         (
             {"karpenter": {"bottlerocket_version": "latest"}},
@@ -72,7 +73,7 @@ def test_production_keeps_the_endpoint_private() -> None:
         ),
         (
             {"karpenter": {"general": {"expire_after": "30d"}}},
-            "eks.karpenter.general.expire_after must look like '720h', got '30d'",
+            "eks.karpenter.general.expire_after must be a duration like 720h, 30m or Never, got '30d'",
         ),
         (
             {"endpoint": {"public_access_cidrs": ["10.0.0.0/33"]}},
@@ -115,6 +116,11 @@ def test_production_keeps_the_endpoint_private() -> None:
             "eks.gpu_nodes.instance_types must all be arm64 (g5g) or all x86_64",
         ),
         ({"sample_app": {"replica": 3}}, "eks.sample_app.replica is not a known setting"),
+        (
+            {"karpenter": {"general": {"disruption_budget": "all"}}},
+            "eks.karpenter.general.disruption_budget must be a percentage or a count, got 'all'",
+        ),
+        ({"karpenter": {"gpu": {"gpu_limits": 2}}}, "eks.karpenter.gpu.gpu_limits is not a known setting"),
     ],
 )
 def test_fails_cleanly_on_bad_eks_configuration(eks: dict[str, Any], message: str) -> None:
@@ -142,3 +148,11 @@ def test_fails_on_an_unsupported_version_with_one_line_and_no_traceback(tmp_path
         "error: eks.kubernetes_version must be one of '1.35', '1.36', got '1.37'"
     )
     assert "Traceback" not in result.stderr
+
+
+def test_karpenter_pools_are_configured_with_the_constructs_own_props() -> None:
+    # One schema per setting: the keys, defaults and checks of a pool are the construct's.
+    karpenter = load_config(stage="sandbox").eks.karpenter
+    assert type(karpenter.general) is NodePoolSpec
+    assert type(karpenter.gpu) is GpuNodePoolSpec
+    assert karpenter.bottlerocket_version == NodeClassSpec().bottlerocket_version

@@ -10,6 +10,7 @@ from aws_cdk.assertions import Match
 from constructs_lib.eks import DualStackWebAppProps
 from constructs_lib.eks.ingress import render_manifests
 from tests.eks.conftest import EksSynth
+from tests.helpers import logical_id, parse_json_property
 
 HELM = "Custom::AWSCDK-EKS-HelmChart"
 MANIFEST = "Custom::AWSCDK-EKS-KubernetesResource"
@@ -17,7 +18,7 @@ MANIFEST = "Custom::AWSCDK-EKS-KubernetesResource"
 
 def _sample_objects(synth: EksSynth) -> dict[str, dict[str, Any]]:
     assert synth.stack.sample is not None
-    resource = synth.json["Resources"][synth.logical_id(synth.stack.sample.manifest)]
+    resource = synth.json["Resources"][logical_id(synth.stack.sample.manifest)]
     objects = json.loads(resource["Properties"]["Manifest"])
     return {obj["kind"]: obj for obj in objects}
 
@@ -36,14 +37,17 @@ def test_load_balancer_controller_runs_on_system_nodes_from_public_ecr(eks_sandb
     )
     chart = eks_sandbox.stack.cluster.alb_controller
     assert chart is not None
-    values = eks_sandbox.json["Resources"][eks_sandbox.logical_id(chart.node.find_child("Resource"))][
-        "Properties"
-    ]["Values"]
-    rendered = json.dumps(values)
-    assert '\\"nodeSelector\\":{\\"role\\":\\"system\\"}' in rendered
-    assert "CriticalAddonsOnly" in rendered
-    assert '\\"enableServiceMutatorWebhook\\":false' in rendered
-    assert 'public.ecr.aws/eks/aws-load-balancer-controller\\",\\"tag\\":\\"v3.2.2' in rendered
+    values = eks_sandbox.json["Resources"][logical_id(chart.node.find_child("Resource"))]["Properties"][
+        "Values"
+    ]
+    parsed = parse_json_property(values)
+    assert parsed["nodeSelector"] == {"role": "system"}
+    assert {"key": "CriticalAddonsOnly", "operator": "Exists"} in [
+        {k: t[k] for k in ("key", "operator") if k in t} for t in parsed["tolerations"]
+    ]
+    assert parsed["enableServiceMutatorWebhook"] is False
+    assert parsed["image"]["repository"] == "public.ecr.aws/eks/aws-load-balancer-controller"
+    assert parsed["image"]["tag"] == "v3.2.2"
 
 
 def test_load_balancer_controller_uses_irsa_on_the_native_oidc_provider(eks_sandbox: EksSynth) -> None:
@@ -83,7 +87,9 @@ def test_sample_ingress_is_an_internet_facing_dual_stack_alb_with_ip_targets(eks
 def test_sample_pods_request_resources_and_select_karpenters_general_pool(eks_sandbox: EksSynth) -> None:
     objects = _sample_objects(eks_sandbox)
     pod = objects["Deployment"]["spec"]["template"]["spec"]
-    assert pod["nodeSelector"] == {"karpenter.sh/nodepool": eks_sandbox.stack.karpenter.props.node_pool.name}
+    assert pod["nodeSelector"] == {
+        "karpenter.sh/nodepool": eks_sandbox.stack.karpenter.general_node_pool_name
+    }
     assert "tolerations" not in pod  # so the tainted system nodes cannot take them
     requests = pod["containers"][0]["resources"]["requests"]
     assert requests == {"cpu": "250m", "memory": "256Mi"}
@@ -107,29 +113,29 @@ def test_sample_is_deleted_before_the_node_pools_and_the_load_balancer_controlle
     assert stack.sample is not None
     deps = eks_sandbox.depends_on(stack.sample.manifest)
     assert stack.cluster.alb_controller is not None
-    assert eks_sandbox.logical_id(stack.cluster.alb_controller.node.find_child("Resource")) in deps
+    assert logical_id(stack.cluster.alb_controller.node.find_child("Resource")) in deps
     for pool in stack.karpenter.node_pool_manifests.values():
-        assert eks_sandbox.logical_id(pool) in deps
+        assert logical_id(pool) in deps
 
 
 def test_karpenter_is_deleted_before_the_system_nodes_and_coredns(eks_sandbox: EksSynth) -> None:
     stack = eks_sandbox.stack
     deps = eks_sandbox.depends_on(stack.karpenter.chart)
-    assert eks_sandbox.logical_id(stack.cluster.system_nodes.nodegroup) in deps
-    assert eks_sandbox.logical_id(stack.cluster.addons["coredns"]) in deps
+    assert logical_id(stack.cluster.system_nodes.nodegroup) in deps
+    assert logical_id(stack.cluster.addons["coredns"]) in deps
     # ... and its NodePools before its controller (the Karpenter construct's own edge).
     for pool in stack.karpenter.node_pool_manifests.values():
-        assert eks_sandbox.logical_id(stack.karpenter.chart) in eks_sandbox.depends_on(
+        assert logical_id(stack.karpenter.chart) in eks_sandbox.depends_on(
             stack.karpenter.node_class_manifest
-        ) or eks_sandbox.logical_id(stack.karpenter.node_class_manifest) in eks_sandbox.depends_on(pool)
+        ) or logical_id(stack.karpenter.node_class_manifest) in eks_sandbox.depends_on(pool)
 
 
 def test_load_balancer_controller_is_deleted_before_nodes_and_coredns(eks_sandbox: EksSynth) -> None:
     stack = eks_sandbox.stack
     assert stack.cluster.alb_controller is not None
     deps = eks_sandbox.depends_on(stack.cluster.alb_controller.node.find_child("Resource"))
-    assert eks_sandbox.logical_id(stack.cluster.system_nodes.nodegroup) in deps
-    assert eks_sandbox.logical_id(stack.cluster.addons["coredns"]) in deps
+    assert logical_id(stack.cluster.system_nodes.nodegroup) in deps
+    assert logical_id(stack.cluster.addons["coredns"]) in deps
 
 
 def test_gpu_node_pool_also_outlives_the_sample(eks_variant: EksSynth) -> None:
@@ -137,7 +143,7 @@ def test_gpu_node_pool_also_outlives_the_sample(eks_variant: EksSynth) -> None:
     assert set(pools) == {"general", "gpu"}
     assert eks_variant.stack.sample is not None
     deps = eks_variant.depends_on(eks_variant.stack.sample.manifest)
-    assert {eks_variant.logical_id(pool) for pool in pools.values()} <= deps
+    assert {logical_id(pool) for pool in pools.values()} <= deps
 
 
 def test_fails_when_the_sample_selects_no_nodes() -> None:

@@ -6,11 +6,12 @@ import json
 from typing import Any
 
 from tests.eks.conftest import EksSynth
+from tests.helpers import logical_id, parse_json_property
 
 
 def _pool(synth: EksSynth, name: str) -> dict[str, Any]:
     manifest = synth.stack.karpenter.node_pool_manifests[name]
-    [pool] = json.loads(synth.json["Resources"][synth.logical_id(manifest)]["Properties"]["Manifest"])
+    [pool] = json.loads(synth.json["Resources"][logical_id(manifest)]["Properties"]["Manifest"])
     return pool
 
 
@@ -37,17 +38,20 @@ def test_gpu_pool_is_on_with_its_limits_when_configured(eks_variant: EksSynth) -
 
 def test_node_class_uses_the_pinned_bottlerocket_alias(eks_sandbox: EksSynth) -> None:
     manifest = eks_sandbox.stack.karpenter.node_class_manifest
-    prop = eks_sandbox.json["Resources"][eks_sandbox.logical_id(manifest)]["Properties"]["Manifest"]
-    # The node role's name is a token, so the manifest is an Fn::Join; its literal parts hold the rest.
-    text = "".join(part for part in prop["Fn::Join"][1] if isinstance(part, str))
-    assert '"amiSelectorTerms":[{"alias":"bottlerocket@v1.65.0"}]' in text
-    assert '"subnetSelectorTerms":[{"tags":{"karpenter.sh/discovery":"containers-update"}}]' in text
+    prop = eks_sandbox.json["Resources"][logical_id(manifest)]["Properties"]["Manifest"]
+    # The node role's name is a token, so the manifest is an Fn::Join.
+    [node_class] = parse_json_property(prop)
+    assert node_class["spec"]["amiSelectorTerms"] == [{"alias": "bottlerocket@v1.65.0"}]
+    assert node_class["spec"]["subnetSelectorTerms"] == [
+        {"tags": {"karpenter.sh/discovery": "containers-update"}}
+    ]
 
 
 def test_controller_runs_on_the_system_nodes(eks_sandbox: EksSynth) -> None:
-    props = eks_sandbox.stack.karpenter.props
-    assert dict(props.controller_node_selector) == {"role": "system"}
-    assert props.replicas == 2  # two system nodes, so the replicas can sit on different hosts
+    chart = eks_sandbox.json["Resources"][logical_id(eks_sandbox.stack.karpenter.chart)]
+    parsed = parse_json_property(chart["Properties"]["Values"])
+    assert parsed["nodeSelector"] == {"kubernetes.io/os": "linux", "role": "system"}
+    assert parsed["replicas"] == 2  # two system nodes, so the replicas can sit on different hosts
 
 
 def test_kubectl_provider_logs_are_deleted_with_the_stack_and_after_the_last_kubectl_call(
@@ -60,8 +64,8 @@ def test_kubectl_provider_logs_are_deleted_with_the_stack_and_after_the_last_kub
         if resource["Type"] == "AWS::Logs::LogGroup" and logical_id.startswith("ClusterKubectlProvider")
     }
     assert len(provider_groups) == 2
-    for logical_id in provider_groups:
-        assert resources[logical_id]["DeletionPolicy"] == "Delete"
-        assert resources[logical_id]["Properties"]["RetentionInDays"] == 7
+    for group_id in provider_groups:
+        assert resources[group_id]["DeletionPolicy"] == "Delete"
+        assert resources[group_id]["Properties"]["RetentionInDays"] == 7
     barrier = eks_sandbox.stack.cluster.cluster.node.find_child("KubectlReadyBarrier")
     assert provider_groups <= eks_sandbox.depends_on(barrier)

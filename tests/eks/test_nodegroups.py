@@ -10,14 +10,15 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk.assertions import Capture, Match
 
 from constructs_lib.eks import BottlerocketNodegroup, BottlerocketNodegroupProps
-from constructs_lib.eks.nodegroups import ipv6_cni_statements
+from constructs_lib.eks.karpenter.node_role import ipv6_cni_statements
 from tests.eks.conftest import EksSynth
+from tests.helpers import logical_id
 
 NODEGROUP = "AWS::EKS::Nodegroup"
 
 
 def _user_data_toml(synth: EksSynth, nodegroup: BottlerocketNodegroup) -> dict[str, Any]:
-    data = synth.json["Resources"][synth.logical_id(nodegroup.launch_template)]["Properties"]
+    data = synth.json["Resources"][logical_id(nodegroup.launch_template)]["Properties"]
     user_data = data["LaunchTemplateData"]["UserData"]["Fn::Base64"]
     assert isinstance(user_data, str), "Bottlerocket user data must be plain TOML, no tokens"
     return tomllib.loads(user_data)
@@ -41,7 +42,7 @@ def test_system_nodes_are_graviton_bottlerocket_on_demand_labelled_and_tainted(e
 
 def test_system_nodes_launch_from_our_template_with_imdsv2_and_encrypted_gp3(eks_sandbox: EksSynth) -> None:
     nodes = eks_sandbox.stack.cluster.system_nodes
-    lt_id = eks_sandbox.logical_id(nodes.launch_template)
+    lt_id = logical_id(nodes.launch_template)
     eks_sandbox.template.has_resource_properties(
         NODEGROUP,
         {
@@ -99,7 +100,7 @@ def test_node_role_carries_the_documented_ipv6_cni_policy_and_no_ipv4_cni_policy
     eks_sandbox: EksSynth,
 ) -> None:
     nodes = eks_sandbox.stack.cluster.system_nodes
-    role_id = eks_sandbox.logical_id(nodes.node_role)
+    role_id = logical_id(nodes.node_role)
     eks_sandbox.template.has_resource_properties(
         NODEGROUP, {"NodeRole": {"Fn::GetAtt": [role_id, "Arn"]}, "AmiType": "BOTTLEROCKET_ARM_64"}
     )
@@ -173,7 +174,7 @@ def test_gpu_node_group_is_nvidia_bottlerocket_tainted_for_gpu_pods(eks_variant:
     settings = _user_data_toml(eks_variant, gpu_nodes)["settings"]
     assert settings == {"host-containers": {"admin": {"enabled": False}, "control": {"enabled": True}}}
     deps = eks_variant.depends_on(gpu_nodes.nodegroup)
-    assert eks_variant.logical_id(eks_variant.stack.cluster.addons["vpc-cni"]) in deps
+    assert logical_id(eks_variant.stack.cluster.addons["vpc-cni"]) in deps
 
 
 @pytest.mark.parametrize(

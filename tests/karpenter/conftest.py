@@ -30,9 +30,13 @@ class Built:
     workload: eks.KubernetesManifest
 
 
-def build(*, cluster_name: str | None = CLUSTER_NAME, gpu: bool = True) -> Built:
-    context = json.loads((ROOT / "cdk.json").read_text())["context"]
-    app = cdk.App(context=context)
+def app_context() -> dict[str, object]:
+    return dict(json.loads((ROOT / "cdk.json").read_text())["context"])
+
+
+def build(*, cluster_name: str | None = CLUSTER_NAME, gpu: bool = True, app: cdk.App | None = None) -> Built:
+    """The test stack in `app` (a new one with the project's context by default)."""
+    app = app or cdk.App(context=app_context())
     stack = cdk.Stack(app, "KarpenterTest", env=cdk.Environment(region="ap-northeast-1"))
     vpc = DualStackVpc(
         stack, "Vpc", props=DualStackVpcProps(private_subnet_tags={"karpenter.sh/discovery": DISCOVERY})
@@ -47,6 +51,14 @@ def build(*, cluster_name: str | None = CLUSTER_NAME, gpu: bool = True) -> Built
         default_capacity_type=eks.DefaultCapacityType.NODEGROUP,
         default_capacity=0,
         kubectl_provider_options=eks.KubectlProviderOptions(kubectl_layer=KubectlV36Layer(stack, "Kubectl")),
+    )
+    # The controller's nodes: Karpenter refuses a cluster without a node group that carries its label.
+    eks.Nodegroup(
+        stack,
+        "ControllerNodes",
+        cluster=cast(eks.ICluster, cluster),
+        min_size=1,
+        labels={"karpenter.sh/controller": "true"},
     )
     gpu_pool = GpuNodePoolSpec(enabled=True, gpu_limit=2, cpu_limit=32) if gpu else GpuNodePoolSpec()
     karpenter = Karpenter(

@@ -1,4 +1,9 @@
-"""The teardown backstop against moto: the same boto3 calls it makes in a real account."""
+"""The teardown backstop against moto: the same boto3 calls it makes in a real account.
+
+moto's CloudFormation finishes a stack delete at once, so it never shows DELETE_IN_PROGRESS:
+botocore's Stubber answers DescribeStacks for the guard, through a real client that validates the
+request and the response against the service model.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +15,17 @@ from unittest import mock
 
 import boto3
 import pytest
-from moto import mock_aws
+from botocore.stub import Stubber
 
+from constructs_lib.eks.karpenter.runtime import cfn_response
 from constructs_lib.eks.karpenter.runtime import cleanup as handler_module
-from constructs_lib.eks.karpenter.runtime.cleanup import CleanupError, cleanup, handler
+from constructs_lib.eks.karpenter.runtime.cleanup import CleanupError, cleanup, handler, profile_path
+from tests.helpers import answer_stack_status, cloudformation_event, mocked_aws
 
 REGION = "ap-northeast-1"
 CLUSTER = "containers-update"
 OTHER = "someone-else"
+STACK_ID = "arn:aws:cloudformation:ap-northeast-1:111122223333:stack/Eks/guid"
 
 
 def _karpenter_tags(cluster: str, nodepool: str = "general") -> list[dict[str, str]]:
@@ -30,24 +38,16 @@ def _karpenter_tags(cluster: str, nodepool: str = "general") -> list[dict[str, s
 
 
 @pytest.fixture(scope="module")
-def mocked_aws() -> Iterator[None]:
-    """One moto mock for the module (starting it costs most of a test); each test its own account."""
-    with pytest.MonkeyPatch.context() as patch:
-        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"):
-            patch.setenv(key, "testing")
-        patch.setenv("AWS_DEFAULT_REGION", REGION)
-        patch.setenv("AWS_REGION", REGION)
-        # The handler never reads AMIs; loading moto's thousands of default AMIs costs a second.
-        patch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-        with mock_aws():
-            yield
+def moto() -> Iterator[None]:
+    with mocked_aws(REGION):
+        yield
 
 
 _accounts = itertools.count(100000000001)
 
 
 @pytest.fixture
-def aws(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def aws(moto: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     # moto keeps separate state per account, so a fresh account is a fresh, empty AWS.
     monkeypatch.setenv("MOTO_ACCOUNT_ID", str(next(_accounts)))
     return {
@@ -78,10 +78,17 @@ def _template(aws: dict[str, Any], name: str, tags: list[dict[str, str]]) -> str
 
 
 def _profile(
-    aws: dict[str, Any], name: str, cluster: str, region: str = REGION, role: str | None = None
+    aws: dict[str, Any],
+    name: str,
+    cluster: str,
+    region: str = REGION,
+    role: str | None = None,
+    path: str | None = None,
 ) -> None:
     aws["iam"].create_instance_profile(
         InstanceProfileName=name,
+        # Where Karpenter 1.14 puts them: /karpenter/<region>/<cluster>/<EC2NodeClass uid>/.
+        Path=path or f"{profile_path(cluster, region)}0f1e2d3c-uid/",
         Tags=[
             {"Key": f"kubernetes.io/cluster/{cluster}", "Value": "owned"},
             {"Key": "topology.kubernetes.io/region", "Value": region},
@@ -102,7 +109,7 @@ def _run(aws: dict[str, Any], **kwargs: Any) -> handler_module.CleanupReport:
     return cleanup(
         CLUSTER,
         region=REGION,
-        deadline=kwargs.pop("deadline", 1e12),
+        out_of_time=kwargs.pop("out_of_time", lambda: False),
         ec2=aws["ec2"],
         iam=aws["iam"],
         poll_seconds=0,
@@ -145,12 +152,14 @@ def test_deletes_this_clusters_instance_profiles_after_removing_the_role(aws: di
     _profile(aws, f"{OTHER}_456", OTHER)
     _profile(aws, f"{CLUSTER}_789", CLUSTER, region="us-east-1")  # same name, another region's cluster
     aws["iam"].create_instance_profile(InstanceProfileName="unrelated")
+    # Tagged like ours, but not where Karpenter creates profiles: not Karpenter's.
+    _profile(aws, "lookalike", CLUSTER, path="/")
 
     report = _run(aws)
 
     assert report.deleted_instance_profiles == [f"{CLUSTER}_123"]
     left = {p["InstanceProfileName"] for p in aws["iam"].list_instance_profiles()["InstanceProfiles"]}
-    assert left == {f"{OTHER}_456", f"{CLUSTER}_789", "unrelated"}
+    assert left == {f"{OTHER}_456", f"{CLUSTER}_789", "unrelated", "lookalike"}
     # The node role is free to be deleted by CloudFormation now.
     assert aws["iam"].list_instance_profiles_for_role(RoleName="node")["InstanceProfiles"] == []
 
@@ -195,37 +204,50 @@ def test_is_idempotent(aws: dict[str, Any]) -> None:
     )
 
 
+def test_lists_instance_profiles_by_the_clusters_path_only(aws: dict[str, Any]) -> None:
+    real = aws["iam"].get_paginator("list_instance_profiles")
+    with (
+        mock.patch.object(aws["iam"], "get_paginator", return_value=real),
+        mock.patch.object(real, "paginate", wraps=real.paginate) as paginate,
+    ):
+        handler_module.delete_instance_profiles(aws["iam"], CLUSTER, REGION, out_of_time=lambda: False)
+    paginate.assert_called_once_with(PathPrefix=f"/karpenter/{REGION}/{CLUSTER}/")
+
+
 def test_fails_when_instances_outlive_the_deadline(aws: dict[str, Any]) -> None:
     stuck = _launch(aws, _karpenter_tags(CLUSTER))
-    now = [0.0]
-
-    def clock() -> float:
-        return now[0]
-
-    def sleep(seconds: float) -> None:
-        now[0] += seconds
-
+    checks = iter([False, False, True])  # time runs out on the third check, while waiting
+    sleeps: list[float] = []
     # Termination is requested but the instance never leaves `running` (as with a stuck API).
     with (
         mock.patch.object(aws["ec2"], "terminate_instances", return_value={}),
-        pytest.raises(CleanupError, match=f"still not terminated at the deadline: {stuck[0]}"),
+        pytest.raises(CleanupError, match=f"still not terminated when time ran out: {stuck[0]}"),
     ):
-        cleanup(
-            CLUSTER,
-            region=REGION,
-            deadline=60.0,
-            ec2=aws["ec2"],
-            iam=aws["iam"],
-            poll_seconds=10,
-            clock=clock,
-            sleep=sleep,
-        )
-    assert now[0] <= 60.0
+        _run(aws, out_of_time=lambda: next(checks), sleep=sleeps.append)
+    assert len(sleeps) == 1
+
+
+def test_stops_between_instance_profiles_when_time_runs_out(aws: dict[str, Any]) -> None:
+    for i in range(3):
+        _profile(aws, f"{CLUSTER}_{i}", CLUSTER)
+    checks = iter([False, True])
+    with pytest.raises(CleanupError, match=r"instance profiles of cluster .* left when time ran out"):
+        handler_module.delete_instance_profiles(aws["iam"], CLUSTER, REGION, out_of_time=lambda: next(checks))
+    left = aws["iam"].list_instance_profiles()["InstanceProfiles"]
+    assert len(left) == 2
+
+
+def test_stops_between_launch_templates_when_time_runs_out(aws: dict[str, Any]) -> None:
+    for i in range(2):
+        _template(aws, f"karpenter.k8s.aws/{i}", _karpenter_tags(CLUSTER))
+    with pytest.raises(CleanupError, match=r"launch templates of cluster .* left when time ran out"):
+        handler_module.delete_launch_templates(aws["ec2"], CLUSTER, out_of_time=lambda: True)
+    assert len(aws["ec2"].describe_launch_templates()["LaunchTemplates"]) == 2
 
 
 def test_fails_when_the_cluster_name_is_empty(aws: dict[str, Any]) -> None:
     with pytest.raises(CleanupError, match="ClusterName is empty"):
-        cleanup("", region=REGION, deadline=1e12, ec2=aws["ec2"], iam=aws["iam"])
+        cleanup("", region=REGION, out_of_time=lambda: False, ec2=aws["ec2"], iam=aws["iam"])
 
 
 class _Context:
@@ -237,60 +259,88 @@ class _Context:
 
 
 def _event(request_type: str) -> dict[str, Any]:
-    return {
-        "RequestType": request_type,
-        "ResponseURL": "https://cloudformation-custom-resource-response.example/signed",
-        "StackId": "arn:aws:cloudformation:ap-northeast-1:111122223333:stack/Eks/guid",
-        "RequestId": "req-1",
-        "LogicalResourceId": "KarpenterCleanup",
-        "ResourceType": "Custom::KarpenterCleanup",
-        "ResourceProperties": {"ServiceToken": "arn", "ClusterName": CLUSTER},
-    }
+    properties = {"ClusterName": CLUSTER}
+    return cloudformation_event(
+        request_type, stack_id=STACK_ID, logical_id="KarpenterCleanup", properties=properties
+    )
+
+
+@pytest.fixture
+def stack_status(aws: dict[str, Any]) -> Iterator[Any]:
+    """Answers the guard's DescribeStacks with the status a test sets (see `answer_stack_status`)."""
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    # The guard makes its own client; EC2 and IAM are the moto clients of the test's account.
+    clients = {"cloudformation": cloudformation, "ec2": aws["ec2"], "iam": aws["iam"]}
+    with (
+        Stubber(cloudformation) as stubber,
+        mock.patch.object(boto3, "client", side_effect=lambda service, **_: clients[service]),
+    ):
+        yield lambda status: answer_stack_status(stubber, STACK_ID, status)
+
+
+def _handle(event: dict[str, Any]) -> tuple[str, str, str]:
+    with mock.patch.object(cfn_response.urllib.request, "urlopen") as urlopen:
+        urlopen.return_value.__enter__.return_value.status = 200
+        handler(event, _Context(600_000))
+    body = json.loads(urlopen.call_args.args[0].data)
+    return body["Status"], body["Reason"], body["PhysicalResourceId"]
 
 
 def test_handler_answers_create_without_touching_anything(aws: dict[str, Any]) -> None:
     ours = _launch(aws, _karpenter_tags(CLUSTER))
-    with mock.patch.object(handler_module, "_send") as send:
-        handler(_event("Create"), _Context(600_000))
-    send.assert_called_once()
-    _, status, _, physical_id = send.call_args.args
-    assert (status, physical_id) == ("SUCCESS", f"karpenter-cleanup-{CLUSTER}")
+    status, _, physical_id = _handle(_event("Create"))
+    assert (status, physical_id) == ("SUCCESS", "KarpenterCleanup-r1")
     assert _states(aws, ours)[ours[0]] == "running"
 
 
-def test_handler_cleans_up_on_delete_and_reports_success(aws: dict[str, Any]) -> None:
+@pytest.mark.parametrize("torn_down", ["DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"])
+def test_handler_cleans_up_when_the_stack_is_deleted_or_rolled_back(
+    aws: dict[str, Any], stack_status: Any, torn_down: str
+) -> None:
     ours = _launch(aws, _karpenter_tags(CLUSTER))
-    event = {**_event("Delete"), "PhysicalResourceId": f"karpenter-cleanup-{CLUSTER}"}
-    with mock.patch.object(handler_module, "_send") as send, mock.patch.object(handler_module.time, "sleep"):
-        handler(event, _Context(600_000))
-    _, status, reason, _ = send.call_args.args
-    assert status == "SUCCESS"
+    stack_status(torn_down)
+    with mock.patch.object(handler_module.time, "sleep"):
+        status, reason, physical_id = _handle({**_event("Delete"), "PhysicalResourceId": "cleanup-1"})
+    assert (status, physical_id) == ("SUCCESS", "cleanup-1")
     assert reason.startswith("terminated 1 instance(s)")
     assert _states(aws, ours)[ours[0]] == "terminated"
 
 
+@pytest.mark.parametrize("live", ["UPDATE_COMPLETE", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"])
+def test_handler_deletes_nothing_when_an_update_removes_the_resource(
+    aws: dict[str, Any], stack_status: Any, live: str
+) -> None:
+    ours = _launch(aws, _karpenter_tags(CLUSTER))
+    _template(aws, "karpenter.k8s.aws/1111", _karpenter_tags(CLUSTER))
+    _profile(aws, f"{CLUSTER}_123", CLUSTER)
+    stack_status(live)
+    status, reason, _ = _handle({**_event("Delete"), "PhysicalResourceId": "cleanup-1"})
+    assert status == "SUCCESS"
+    assert "not being deleted or rolled back" in reason
+    assert _states(aws, ours)[ours[0]] == "running"
+    assert len(aws["ec2"].describe_launch_templates()["LaunchTemplates"]) == 1
+    assert len(aws["iam"].list_instance_profiles()["InstanceProfiles"]) == 1
+
+
+def test_handler_deletes_nothing_when_the_stack_status_is_unreadable(aws: dict[str, Any]) -> None:
+    ours = _launch(aws, _karpenter_tags(CLUSTER))
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    with Stubber(cloudformation) as stubber:
+        stubber.add_client_error("describe_stacks", service_error_code="Throttling", http_status_code=400)
+        assert not cfn_response.stack_is_being_torn_down(_event("Delete"), cloudformation)
+    with mock.patch.object(cfn_response, "stack_is_being_torn_down", return_value=False):
+        status, _, _ = _handle({**_event("Delete"), "PhysicalResourceId": "cleanup-1"})
+    assert status == "SUCCESS"
+    assert _states(aws, ours)[ours[0]] == "running"
+
+
 def test_handler_reports_a_clear_failure(aws: dict[str, Any]) -> None:
-    event = {**_event("Delete"), "PhysicalResourceId": f"karpenter-cleanup-{CLUSTER}"}
     with (
-        mock.patch.object(handler_module, "_send") as send,
+        mock.patch.object(cfn_response, "stack_is_being_torn_down", return_value=True),
         mock.patch.object(
             handler_module, "cleanup", side_effect=CleanupError("instances still running: i-1")
         ),
     ):
-        handler(event, _Context(600_000))
-    _, status, reason, _ = send.call_args.args
+        status, reason, _ = _handle({**_event("Delete"), "PhysicalResourceId": "cleanup-1"})
     assert status == "FAILED"
     assert reason == f"karpenter cleanup for cluster {CLUSTER}: instances still running: i-1"
-
-
-def test_handler_sends_the_response_cloudformation_expects(aws: dict[str, Any]) -> None:
-    with mock.patch.object(handler_module.urllib.request, "urlopen") as urlopen:
-        urlopen.return_value.__enter__.return_value.status = 200
-        handler(_event("Create"), _Context(600_000))
-    request = urlopen.call_args.args[0]
-    assert request.get_method() == "PUT"
-    assert request.full_url == _event("Create")["ResponseURL"]
-    body = json.loads(request.data)
-    assert body["Status"] == "SUCCESS"
-    assert body["RequestId"] == "req-1"
-    assert body["LogicalResourceId"] == "KarpenterCleanup"

@@ -19,24 +19,15 @@ from constructs_lib.eks.karpenter import (
     NodePoolSpec,
     check_bottlerocket_release,
 )
+from tests.helpers import logical_id, parse_json_property
 
 from .conftest import CLUSTER_NAME, DISCOVERY, Built, build
 from .upstream_policies import UPSTREAM_POLICIES
 
 
-def _logical_id(built: Built, construct: Any) -> str:
-    # HelmChart and CustomResource wrap their CfnResource one level deeper.
-    while not isinstance(construct, cdk.CfnElement):
-        construct = construct.node.default_child
-    return built.stack.get_logical_id(construct)
-
-
 def _manifest(built: Built, construct: Any) -> list[dict[str, Any]]:
     """The manifest a KubernetesManifest applies, with deploy-time values shown as TOKEN."""
-    value = _resources(built)[_logical_id(built, construct)]["Properties"]["Manifest"]
-    if isinstance(value, dict):
-        value = "".join(p if isinstance(p, str) else "TOKEN" for p in value["Fn::Join"][1])
-    return json.loads(value)
+    return list(parse_json_property(_resources(built)[logical_id(construct)]["Properties"]["Manifest"]))
 
 
 def _resources(built: Built) -> dict[str, Any]:
@@ -45,8 +36,8 @@ def _resources(built: Built) -> dict[str, Any]:
 
 def _normalize(value: Any, built: Built) -> Any:
     """Bring a synthesized policy value into the upstream template's placeholder form."""
-    node_role = _logical_id(built, built.karpenter.node_role)
-    queue = _logical_id(built, built.karpenter.interruption_queue)
+    node_role = logical_id(built.karpenter.node_role)
+    queue = logical_id(built.karpenter.interruption_queue)
     if isinstance(value, dict):
         if value == {"Ref": "AWS::Region"}:
             return "${AWS::Region}"
@@ -78,7 +69,7 @@ def test_controller_policies_match_upstream_statement_by_statement(built: Built)
     resources = _resources(built)
     for name, expected in UPSTREAM_POLICIES.items():
         policy = built.karpenter.controller_policies[name]
-        document = resources[_logical_id(built, policy)]["Properties"]["PolicyDocument"]
+        document = resources[logical_id(policy)]["Properties"]["PolicyDocument"]
         actual = {
             statement["Sid"]: {
                 "Action": sorted(_as_list(statement["Action"])),
@@ -93,7 +84,7 @@ def test_controller_policies_match_upstream_statement_by_statement(built: Built)
 
 def test_controller_role_is_pod_identity_with_exactly_the_six_policies(built: Built) -> None:
     role = built.karpenter.controller_role
-    properties = _resources(built)[_logical_id(built, role)]["Properties"]
+    properties = _resources(built)[logical_id(role)]["Properties"]
     assert properties["AssumeRolePolicyDocument"]["Statement"] == [
         {
             "Action": ["sts:AssumeRole", "sts:TagSession"],
@@ -101,7 +92,7 @@ def test_controller_role_is_pod_identity_with_exactly_the_six_policies(built: Bu
             "Principal": {"Service": "pods.eks.amazonaws.com"},
         }
     ]
-    expected = [{"Ref": _logical_id(built, p)} for p in built.karpenter.controller_policies.values()]
+    expected = [{"Ref": logical_id(p)} for p in built.karpenter.controller_policies.values()]
     assert properties["ManagedPolicyArns"] == expected
     assert "Policies" not in properties
     built.template.has_resource_properties(
@@ -109,7 +100,7 @@ def test_controller_role_is_pod_identity_with_exactly_the_six_policies(built: Bu
         {
             "Namespace": "kube-system",
             "ServiceAccount": "karpenter",
-            "RoleArn": {"Fn::GetAtt": [_logical_id(built, role), "Arn"]},
+            "RoleArn": {"Fn::GetAtt": [logical_id(role), "Arn"]},
         },
     )
 
@@ -120,11 +111,12 @@ def test_token_cluster_name_goes_through_cfn_json() -> None:
     cfn_json = [r for r in resources.values() if r["Type"] == "Custom::AWSCDKCfnJson"]
     # Eight controller condition blocks carry the name in a key, plus two in the cleanup policy.
     assert len(cfn_json) == 10
-    rendered = json.dumps(cfn_json)
-    assert "aws:ResourceTag/kubernetes.io/cluster/" in rendered
-    assert {"Ref": _logical_id(unnamed, unnamed.cluster)} in [
-        part for r in cfn_json for part in r["Properties"]["Value"]["Fn::Join"][1] if isinstance(part, dict)
-    ]
+    cluster = {"Ref": logical_id(unnamed.cluster)}
+    for resource in cfn_json:
+        # A condition key: `aws:ResourceTag/` or `aws:RequestTag/kubernetes.io/cluster/` + the name.
+        parts = resource["Properties"]["Value"]["Fn::Join"][1]
+        assert cluster in parts
+        assert any(isinstance(p, str) and p.endswith("Tag/kubernetes.io/cluster/") for p in parts)
 
 
 def test_named_cluster_needs_no_cfn_json(built: Built) -> None:
@@ -135,7 +127,7 @@ def test_named_cluster_needs_no_cfn_json(built: Built) -> None:
 
 
 def test_node_role_has_worker_ecr_ssm_and_ipv6_cni_permissions(built: Built) -> None:
-    role_id = _logical_id(built, built.karpenter.node_role)
+    role_id = logical_id(built.karpenter.node_role)
     properties = _resources(built)[role_id]["Properties"]
     assert properties["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}}
@@ -183,8 +175,8 @@ def test_node_role_has_an_ec2_linux_access_entry_without_policies(built: Built) 
     built.template.has_resource_properties(
         "AWS::EKS::AccessEntry",
         {
-            "ClusterName": {"Ref": _logical_id(built, built.cluster)},
-            "PrincipalArn": {"Fn::GetAtt": [_logical_id(built, built.karpenter.node_role), "Arn"]},
+            "ClusterName": {"Ref": logical_id(built.cluster)},
+            "PrincipalArn": {"Fn::GetAtt": [logical_id(built.karpenter.node_role), "Arn"]},
             "Type": "EC2_LINUX",
             "AccessPolicies": [],
         },
@@ -195,7 +187,7 @@ def test_node_role_has_an_ec2_linux_access_entry_without_policies(built: Built) 
 
 
 def test_queue_is_encrypted_short_lived_and_tls_only(built: Built) -> None:
-    queue_id = _logical_id(built, built.karpenter.interruption_queue)
+    queue_id = logical_id(built.karpenter.interruption_queue)
     assert queue_id == "KarpenterInterruptionQueue630CFBDB"  # stateful: renaming replaces it
     built.template.has_resource_properties(
         "AWS::SQS::Queue", {"MessageRetentionPeriod": 300, "SqsManagedSseEnabled": True}
@@ -247,8 +239,8 @@ def test_five_rules_target_the_queue_named_in_the_chart_settings(built: Built) -
     parts = values.as_object()["Fn::Join"][1]
     queue_in_settings = [p for p in parts if isinstance(p, dict)]
     assert queue_in_settings == [{"Fn::GetAtt": [queue_id, "QueueName"]}]
-    assert '"interruptionQueue":"' in parts[0]
-    assert queue_id == _logical_id(built, built.karpenter.interruption_queue)
+    assert parse_json_property(values.as_object())["settings"]["interruptionQueue"] == "TOKEN"
+    assert queue_id == logical_id(built.karpenter.interruption_queue)
 
 
 def test_chart_is_1_14_1_from_public_ecr_with_cdk_made_service_account(built: Built) -> None:
@@ -266,10 +258,9 @@ def test_chart_is_1_14_1_from_public_ecr_with_cdk_made_service_account(built: Bu
             "Values": values,
         },
     )
-    rendered = "".join(p if isinstance(p, str) else "QUEUE" for p in values.as_object()["Fn::Join"][1])
-    chart_values = json.loads(rendered)
+    chart_values = parse_json_property(values.as_object())
     assert chart_values["serviceAccount"] == {"create": False, "name": "karpenter"}
-    assert chart_values["settings"] == {"clusterName": CLUSTER_NAME, "interruptionQueue": "QUEUE"}
+    assert chart_values["settings"] == {"clusterName": CLUSTER_NAME, "interruptionQueue": "TOKEN"}
     assert chart_values["controller"]["resources"] == {
         "requests": {"cpu": "500m", "memory": "1Gi"},
         "limits": {"memory": "1Gi"},
@@ -295,21 +286,31 @@ def test_crds_come_from_the_karpenter_crd_chart_of_the_same_version(built: Built
             "SkipCrds": Match.absent(),
         },
     )
+    # Helm v4 re-applies the controller chart's crds/ on install: both charts take one version.
+    versions = {
+        resource["Properties"]["Release"]: resource["Properties"]["Version"]
+        for resource in built.template.find_resources("Custom::AWSCDK-EKS-HelmChart").values()
+        if resource["Properties"]["Release"] in ("karpenter", "karpenter-crd")
+    }
+    assert versions == {
+        "karpenter": KarpenterProps.chart_version,
+        "karpenter-crd": KarpenterProps.chart_version,
+    }
 
 
 # --- Delete order -----------------------------------------------------------------------------
 
 
 def _depends_on(built: Built, construct: Any) -> set[str]:
-    return set(_resources(built)[_logical_id(built, construct)].get("DependsOn", []))
+    return set(_resources(built)[logical_id(construct)].get("DependsOn", []))
 
 
 def test_dependencies_give_the_teardown_order(built: Built) -> None:
     k = built.karpenter
-    ids = {name: _logical_id(built, m) for name, m in k.node_pool_manifests.items()}
-    node_class = _logical_id(built, k.node_class_manifest)
-    chart, crd_chart = _logical_id(built, k.chart), _logical_id(built, k.crd_chart)
-    cleanup = _logical_id(built, k.cleanup)
+    ids = {name: logical_id(m) for name, m in k.node_pool_manifests.items()}
+    node_class = logical_id(k.node_class_manifest)
+    chart, crd_chart = logical_id(k.chart), logical_id(k.crd_chart)
+    cleanup = logical_id(k.cleanup)
     # Workload -> NodePools -> EC2NodeClass -> chart -> CRD chart -> cleanup -> node role, cluster.
     assert set(ids.values()) <= _depends_on(built, built.workload)
     for pool in k.node_pool_manifests.values():
@@ -318,13 +319,13 @@ def test_dependencies_give_the_teardown_order(built: Built) -> None:
     assert {crd_chart, cleanup} <= _depends_on(built, k.chart)
     assert cleanup in _depends_on(built, k.crd_chart)
     cleanup_deps = _depends_on(built, k.cleanup)
-    assert {_logical_id(built, k.node_role), _logical_id(built, built.cluster)} <= cleanup_deps
+    assert {logical_id(k.node_role), logical_id(built.cluster)} <= cleanup_deps
     # The chart also needs its identity, permissions and the nodes' access entry while it runs.
-    assert {_logical_id(built, k.node_access_entry)} <= _depends_on(built, k.chart)
+    assert {logical_id(k.node_access_entry)} <= _depends_on(built, k.chart)
     agent = built.cluster.eks_pod_identity_agent
     assert agent is not None
-    assert _logical_id(built, agent) in _depends_on(built, k.chart)
-    assert {_logical_id(built, p) for p in k.controller_policies.values()} <= _depends_on(built, k.chart)
+    assert logical_id(agent) in _depends_on(built, k.chart)
+    assert {logical_id(p) for p in k.controller_policies.values()} <= _depends_on(built, k.chart)
 
 
 def test_node_pools_are_deleted_before_the_node_class_and_gpu_pool_is_tainted(built: Built) -> None:
@@ -374,7 +375,7 @@ def test_node_pools_are_deleted_before_the_node_class_and_gpu_pool_is_tainted(bu
 
 
 def test_cleanup_is_one_function_without_provider_framework(built: Built) -> None:
-    cleanup = _resources(built)[_logical_id(built, built.karpenter.cleanup)]
+    cleanup = _resources(built)[logical_id(built.karpenter.cleanup)]
     assert cleanup["Type"] == "Custom::KarpenterCleanup"
     function_id = cleanup["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
     function = _resources(built)[function_id]
@@ -399,14 +400,14 @@ def test_cleanup_is_one_function_without_provider_framework(built: Built) -> Non
 
 def test_cleanup_permissions_are_scoped_by_the_cluster_tags(built: Built) -> None:
     namespace = built.karpenter.node.find_child("Cleanup")
-    role_id = _logical_id(built, namespace.node.find_child("Role"))
+    role_id = logical_id(namespace.node.find_child("Role"))
     resources = _resources(built)
-    document = resources[_logical_id(built, namespace.node.find_child("Policy"))]["Properties"]
+    document = resources[logical_id(namespace.node.find_child("Policy"))]["Properties"]
     assert document["Roles"] == [{"Ref": role_id}]
     statements = {s["Sid"]: s for s in document["PolicyDocument"]["Statement"]}
     # The role has nothing else but writing to its own log group (no AWSLambdaBasicExecutionRole).
     assert "ManagedPolicyArns" not in resources[role_id]["Properties"]
-    log_group = _logical_id(built, namespace.node.find_child("LogGroup"))
+    log_group = logical_id(namespace.node.find_child("LogGroup"))
     built.template.has_resource_properties(
         "AWS::IAM::Policy",
         {
@@ -438,13 +439,30 @@ def test_cleanup_permissions_are_scoped_by_the_cluster_tags(built: Built) -> Non
     }
     unscoped = {sid for sid, s in statements.items() if s["Resource"] == "*"}
     assert unscoped == {"DescribeClusterResources", "ListInstanceProfiles"}
+    # The handler acts only while its own stack is being deleted or rolled back.
+    assert statements["ReadOwnStack"] == {
+        "Sid": "ReadOwnStack",
+        "Action": "cloudformation:DescribeStacks",
+        "Effect": "Allow",
+        "Resource": {"Ref": "AWS::StackId"},
+    }
+
+
+def test_cleanup_is_never_retried_by_lambda(built: Built) -> None:
+    function = logical_id(built.karpenter.cleanup.function)
+    built.template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {"FunctionName": {"Ref": function}, "MaximumRetryAttempts": 0, "Qualifier": "$LATEST"},
+    )
 
 
 def test_cleanup_asset_holds_only_the_runtime_folder(built: Built) -> None:
-    # The handler module sits at the asset's root, so `cleanup.handler` resolves in Lambda.
+    # The handler module sits at the asset's root, so `cleanup.handler` resolves in Lambda, and
+    # imports the unit's response module from there.
     import constructs_lib.eks.karpenter.runtime.cleanup as handler_module
 
     assert callable(handler_module.handler)
+    assert handler_module.cfn_response.__name__.endswith("cfn_response")
 
 
 # --- Node class -------------------------------------------------------------------------------
@@ -466,9 +484,9 @@ def test_node_class_uses_pinned_bottlerocket_discovery_tags_and_imdsv2(built: Bu
             }
         },
     )
-    node_class = _resources(built)[_logical_id(built, built.karpenter.node_class_manifest)]
+    node_class = _resources(built)[logical_id(built.karpenter.node_class_manifest)]
     parts = node_class["Properties"]["Manifest"]["Fn::Join"][1]
-    assert parts[1] == {"Ref": _logical_id(built, built.karpenter.node_role)}
+    assert parts[1] == {"Ref": logical_id(built.karpenter.node_role)}
     manifest = json.loads(parts[0] + "ROLE" + parts[2])[0]
     spec = manifest["spec"]
     assert spec["role"] == "ROLE"
@@ -491,19 +509,22 @@ def test_node_class_uses_pinned_bottlerocket_discovery_tags_and_imdsv2(built: Bu
         ),
         (
             lambda: GpuNodePoolSpec(enabled=True),
-            "gpu_node_pool.gpu_limit must be a positive whole number, got None",
+            "gpu_limit must be set when the GPU pool is enabled, got None",
         ),
-        (lambda: GpuNodePoolSpec(enabled=True, gpu_limit=2), "gpu_node_pool.cpu_limit must be a positive"),
-        (lambda: NodePoolSpec(instance_categories=()), "node_pool.instance_categories must not be empty"),
+        (
+            lambda: GpuNodePoolSpec(enabled=True, gpu_limit=2),
+            "cpu_limit must be set when the GPU pool is enabled",
+        ),
+        (lambda: NodePoolSpec(instance_categories=()), "instance_categories must not be empty"),
         (
             lambda: NodePoolSpec(architectures=("x86",)),
-            "node_pool.architectures must be a subset of amd64, arm64",
+            "architectures must be a subset of amd64, arm64",
         ),
-        (lambda: NodePoolSpec(cpu_limit=0), "node_pool.cpu_limit must be a positive whole number, got 0"),
-        (lambda: NodePoolSpec(expire_after="30 days"), "node_pool.expire_after must be a duration"),
+        (lambda: NodePoolSpec(cpu_limit=0), "cpu_limit must be a positive whole number, got 0"),
+        (lambda: NodePoolSpec(expire_after="30 days"), "expire_after must be a duration"),
         (
             lambda: NodePoolSpec(termination_grace_period="Never"),
-            "node_pool.termination_grace_period must be a duration like 5m or 1h, got 'Never'",
+            "termination_grace_period must be a duration like 5m or 1h, got 'Never'",
         ),
         (
             lambda: NodeClassSpec(bottlerocket_version="latest"),

@@ -6,12 +6,10 @@ import json
 from pathlib import Path
 
 import aws_cdk as cdk
-import pytest
 from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import ManualArgs, lint_file
 
-from . import conftest
-from .conftest import Built
+from .conftest import Built, app_context, build
 
 KARPENTER_PATH = "KarpenterTest/Karpenter/"
 
@@ -23,20 +21,12 @@ def test_template_passes_cfn_lint(built: Built, tmp_path: Path) -> None:
     assert [str(m) for m in matches] == []
 
 
-def test_construct_has_no_unacknowledged_cdk_nag_finding(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    context = {**json.loads((conftest.ROOT / "cdk.json").read_text())["context"]}
-    context["@aws-cdk/core:validationReportJson"] = True
-
-    class NaggedApp(cdk.App):
-        def __init__(self, **kwargs: object) -> None:
-            super().__init__(context=context, outdir=str(tmp_path))
-            cdk.Validations.of(self).add_plugins(AwsSolutionsChecks(self))
-
-    monkeypatch.setattr(conftest.cdk, "App", NaggedApp)
+def test_construct_has_no_unacknowledged_cdk_nag_finding(tmp_path: Path) -> None:
+    context = {**app_context(), "@aws-cdk/core:validationReportJson": True}
+    app = cdk.App(context=context, outdir=str(tmp_path))
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     try:
-        conftest.build()
+        build(app=app)  # synthesizes the app, with the plugin, to read the template
     except RuntimeError as failure:  # the cluster's own (CDK-internal) findings fail validation
         assert "ValidationFailed" in str(failure)
     report = json.loads((tmp_path / "policy-validation-report.json").read_text())

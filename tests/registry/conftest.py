@@ -39,3 +39,34 @@ def make_registry(
 @pytest.fixture(scope="module")
 def registry_factory() -> Callable[..., RegistryStack]:
     return make_registry
+
+
+def repository_arn(pattern: str, region: str | None = None) -> dict:
+    """The `Fn::Join` of `arn:<partition>:ecr:<region>:<account>:repository/<pattern>`."""
+    if region is None:
+        return {
+            "Fn::Join": [
+                "",
+                [
+                    "arn:",
+                    {"Ref": "AWS::Partition"},
+                    ":ecr:",
+                    {"Ref": "AWS::Region"},
+                    ":",
+                    {"Ref": "AWS::AccountId"},
+                    f":repository/{pattern}",
+                ],
+            ]
+        }
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                f":ecr:{region}:",
+                {"Ref": "AWS::AccountId"},
+                f":repository/{pattern}",
+            ],
+        ]
+    }

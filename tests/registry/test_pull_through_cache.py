@@ -9,7 +9,7 @@ from aws_cdk.assertions import Template
 
 from constructs_lib.ecr import PullThroughCache
 from stacks.registry_stack import RegistryStack
-from tests.registry.conftest import CDK_CONTEXT, ENV, make_registry
+from tests.registry.conftest import CDK_CONTEXT, ENV, make_registry, repository_arn
 
 # Complete ARNs of existing secrets (Secrets Manager appends six random characters to a name).
 SECRETS = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:ecr-pullthroughcache/"
@@ -100,20 +100,7 @@ def test_grant_pull_allows_the_cache_and_pull_actions_on_the_prefix_only(
                 "ecr:GetDownloadUrlForLayer",
             ],
             "Effect": "Allow",
-            "Resource": {
-                "Fn::Join": [
-                    "",
-                    [
-                        "arn:",
-                        {"Ref": "AWS::Partition"},
-                        ":ecr:",
-                        {"Ref": "AWS::Region"},
-                        ":",
-                        {"Ref": "AWS::AccountId"},
-                        ":repository/ecr-public/*",
-                    ],
-                ]
-            },
+            "Resource": repository_arn("ecr-public/*"),
         },
         {"Action": "ecr:GetAuthorizationToken", "Effect": "Allow", "Resource": "*"},
     ]

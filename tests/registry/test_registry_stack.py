@@ -12,7 +12,8 @@ from aws_cdk.assertions import Capture, Match, Template
 from constructs_lib.ecr import CleanupTarget, CreatedRepositoryCleanup, EnhancedScanning
 from stacks.config import load_config
 from stacks.registry_stack import RegistryStack
-from tests.registry.conftest import make_registry
+from tests.helpers import logical_id
+from tests.registry.conftest import make_registry, repository_arn
 
 # Complete ARNs of existing secrets (Secrets Manager appends six random characters to a name).
 SECRETS = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:ecr-pullthroughcache/"
@@ -28,43 +29,8 @@ def template(stack: RegistryStack) -> Template:
     return Template.from_stack(stack)
 
 
-def logical_id(stack: cdk.Stack, construct: object) -> str:
-    return stack.get_logical_id(construct)  # type: ignore[arg-type]
-
-
 def ref_arn(stack: cdk.Stack, key: kms.Key) -> dict:
-    return {"Fn::GetAtt": [logical_id(stack, key.node.default_child), "Arn"]}
-
-
-def repository_arn(pattern: str, region: str | None = None) -> dict:
-    """The `Fn::Join` of `arn:<partition>:ecr:<region>:<account>:repository/<pattern>`."""
-    if region is None:
-        return {
-            "Fn::Join": [
-                "",
-                [
-                    "arn:",
-                    {"Ref": "AWS::Partition"},
-                    ":ecr:",
-                    {"Ref": "AWS::Region"},
-                    ":",
-                    {"Ref": "AWS::AccountId"},
-                    f":repository/{pattern}",
-                ],
-            ]
-        }
-    return {
-        "Fn::Join": [
-            "",
-            [
-                "arn:",
-                {"Ref": "AWS::Partition"},
-                f":ecr:{region}:",
-                {"Ref": "AWS::AccountId"},
-                f":repository/{pattern}",
-            ],
-        ]
-    }
+    return {"Fn::GetAtt": [logical_id(key.node.default_child), "Arn"]}
 
 
 # --- 1. enhanced scanning --------------------------------------------------------------------
@@ -135,7 +101,7 @@ def test_inspector_findings_on_ecr_images_at_high_or_above_go_to_the_topic(
             "Targets": [{"Arn": target, "Id": Match.any_value()}],
         },
     )
-    assert target.as_object() == {"Ref": logical_id(stack, stack.findings.topic.node.default_child)}
+    assert target.as_object() == {"Ref": logical_id(stack.findings.topic.node.default_child)}
 
 
 def test_findings_topic_is_encrypted_with_a_rotated_key_that_eventbridge_may_use(
@@ -144,7 +110,7 @@ def test_findings_topic_is_encrypted_with_a_rotated_key_that_eventbridge_may_use
     template.has_resource_properties(
         "AWS::SNS::Topic", {"KmsMasterKeyId": ref_arn(stack, stack.findings.key)}
     )
-    key = template.to_json()["Resources"][logical_id(stack, stack.findings.key.node.default_child)]
+    key = template.to_json()["Resources"][logical_id(stack.findings.key.node.default_child)]
     assert key["Properties"]["EnableKeyRotation"] is True
     assert {
         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
@@ -296,9 +262,7 @@ def test_cached_repositories_get_kms_lifecycle_mutable_tags_and_the_custom_role(
             "AppliedFor": ["PULL_THROUGH_CACHE"],
             "EncryptionConfiguration": {"EncryptionType": "KMS", "KmsKey": ref_arn(stack, stack.key)},
             "ImageTagMutability": "MUTABLE",
-            "CustomRoleArn": {
-                "Fn::GetAtt": [logical_id(stack, stack.templates.role.node.default_child), "Arn"]
-            },
+            "CustomRoleArn": {"Fn::GetAtt": [logical_id(stack.templates.role.node.default_child), "Arn"]},
             "LifecyclePolicy": lifecycle,
         },
     )
@@ -313,7 +277,7 @@ def test_source_region_has_no_replication_template(template: Template) -> None:
 
 
 def test_template_key_rotates(stack: RegistryStack, template: Template) -> None:
-    key = template.to_json()["Resources"][logical_id(stack, stack.key.node.default_child)]
+    key = template.to_json()["Resources"][logical_id(stack.key.node.default_child)]
     assert key["Properties"]["EnableKeyRotation"] is True
 
 
@@ -336,7 +300,7 @@ def test_template_role_is_trusted_by_ecr_with_only_the_documented_actions(
         },
     )
     policy = template.to_json()["Resources"][
-        logical_id(stack, stack.templates.role.node.find_child("DefaultPolicy").node.default_child)
+        logical_id(stack.templates.role.node.find_child("DefaultPolicy").node.default_child)
     ]
     assert policy["Properties"]["PolicyDocument"]["Statement"] == [
         {
@@ -409,7 +373,7 @@ def test_app_repository_is_kms_encrypted_immutable_with_lifecycle(
 def test_sandbox_destroys_the_app_repository_with_its_images(
     stack: RegistryStack, template: Template
 ) -> None:
-    resource = template.to_json()["Resources"][logical_id(stack, stack.app_repository.node.default_child)]
+    resource = template.to_json()["Resources"][logical_id(stack.app_repository.node.default_child)]
     assert resource["DeletionPolicy"] == "Delete"
     assert resource["Properties"]["EmptyOnDelete"] is True
 
@@ -417,19 +381,19 @@ def test_sandbox_destroys_the_app_repository_with_its_images(
 def test_production_retains_the_app_repository_and_keys() -> None:
     stack = make_registry(removal_policy="retain")
     resources = Template.from_stack(stack).to_json()["Resources"]
-    repository = resources[logical_id(stack, stack.app_repository.node.default_child)]
+    repository = resources[logical_id(stack.app_repository.node.default_child)]
     assert repository["DeletionPolicy"] == "Retain"
     assert "EmptyOnDelete" not in repository["Properties"]
     for key in (stack.key, stack.findings.key):
-        assert resources[logical_id(stack, key.node.default_child)]["DeletionPolicy"] == "Retain"
+        assert resources[logical_id(key.node.default_child)]["DeletionPolicy"] == "Retain"
     assert not any(r["Type"] == "Custom::CreatedRepositoryCleanup" for r in resources.values())
 
 
 def test_stateful_logical_ids_are_pinned(stack: RegistryStack) -> None:
     # Renaming any of these replaces a key or a repository (and loses its images).
-    assert logical_id(stack, stack.key.node.default_child) == "RepositoryKey0F9BF672"
-    assert logical_id(stack, stack.app_repository.node.default_child) == "AppRepositoryB584A693"
-    assert logical_id(stack, stack.findings.key.node.default_child) == "FindingsKeyC72F54EF"
+    assert logical_id(stack.key.node.default_child) == "RepositoryKey0F9BF672"
+    assert logical_id(stack.app_repository.node.default_child) == "AppRepositoryB584A693"
+    assert logical_id(stack.findings.key.node.default_child) == "FindingsKeyC72F54EF"
 
 
 # --- teardown ---------------------------------------------------------------------------------
@@ -439,7 +403,7 @@ def test_sandbox_deletes_cached_and_replicated_repositories_before_rules_and_key
     stack: RegistryStack, template: Template
 ) -> None:
     resources = template.to_json()["Resources"]
-    cleanup = resources[logical_id(stack, stack.cleanup.resource.node.default_child)]
+    cleanup = resources[logical_id(stack.cleanup.resource.node.default_child)]
     assert cleanup["Type"] == "Custom::CreatedRepositoryCleanup"
     assert cleanup["Properties"]["Targets"] == [
         {"Region": "ap-northeast-1", "Prefix": "ecr-public/"},
@@ -450,9 +414,9 @@ def test_sandbox_deletes_cached_and_replicated_repositories_before_rules_and_key
     # DependsOn: CloudFormation deletes the cleanup before what it depends on.
     depends_on = set(cleanup["DependsOn"])
     for construct in [*stack.pull_through_cache.rules.values(), stack.key.node.default_child]:
-        assert logical_id(stack, construct) in depends_on
+        assert logical_id(construct) in depends_on
     assert stack.replication is not None
-    assert logical_id(stack, stack.replication.configuration) in depends_on
+    assert logical_id(stack.replication.configuration) in depends_on
 
 
 def test_cleanup_role_lists_deletes_under_the_prefixes_retires_grants_and_reads_its_stack(
@@ -461,7 +425,7 @@ def test_cleanup_role_lists_deletes_under_the_prefixes_retires_grants_and_reads_
     role = stack.cleanup.function.role
     assert role is not None
     policy = template.to_json()["Resources"][
-        logical_id(stack, role.node.find_child("DefaultPolicy").node.default_child)
+        logical_id(role.node.find_child("DefaultPolicy").node.default_child)
     ]
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statements[0]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -511,8 +475,8 @@ def test_cleanup_answers_within_minutes_even_if_its_function_dies(
     stack: RegistryStack, template: Template
 ) -> None:
     resources = template.to_json()["Resources"]
-    cleanup = resources[logical_id(stack, stack.cleanup.resource.node.default_child)]
-    function = resources[logical_id(stack, stack.cleanup.function.node.default_child)]
+    cleanup = resources[logical_id(stack.cleanup.resource.node.default_child)]
+    function = resources[logical_id(stack.cleanup.function.node.default_child)]
     # CloudFormation gives up after ServiceTimeout (seconds) instead of an hour; the function's
     # own timeout is shorter, so a run that ends normally always answers first.
     assert cleanup["Properties"]["ServiceTimeout"] == "420"
@@ -522,7 +486,7 @@ def test_cleanup_answers_within_minutes_even_if_its_function_dies(
     template.has_resource_properties(
         "AWS::Lambda::EventInvokeConfig",
         {
-            "FunctionName": {"Ref": logical_id(stack, stack.cleanup.function.node.default_child)},
+            "FunctionName": {"Ref": logical_id(stack.cleanup.function.node.default_child)},
             "MaximumRetryAttempts": 0,
         },
     )
@@ -546,7 +510,7 @@ def test_a_cleanup_key_in_another_region_is_refused() -> None:
 def test_sandbox_destroy_deletes_the_scanning_configuration_back_to_basic(
     stack: RegistryStack, template: Template
 ) -> None:
-    resource = template.to_json()["Resources"][logical_id(stack, stack.scanning.configuration)]
+    resource = template.to_json()["Resources"][logical_id(stack.scanning.configuration)]
     assert resource["DeletionPolicy"] == "Delete"
 
 
@@ -555,9 +519,7 @@ def test_retain_on_delete_keeps_scanning_and_never_calls_inspector_disable(remov
     # Independent of the stage's removal policy: an Organization member account may not
     # deactivate Inspector, so deleting the resource would fail the stack delete.
     stack = make_registry({"scanning": {"retain_on_delete": True}}, removal_policy=removal_policy)
-    resource = Template.from_stack(stack).to_json()["Resources"][
-        logical_id(stack, stack.scanning.configuration)
-    ]
+    resource = Template.from_stack(stack).to_json()["Resources"][logical_id(stack.scanning.configuration)]
     assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
 
 

@@ -16,7 +16,8 @@ import app as app_module
 from stacks.config import AppConfig, load_config
 from stacks.registry_replica_stack import RegistryReplicaStack
 from stacks.registry_stack import RegistryStack
-from tests.registry.conftest import CDK_CONTEXT
+from tests.helpers import logical_id
+from tests.registry.conftest import CDK_CONTEXT, repository_arn
 from tests.registry.test_registry_stack import EXPECTED_LIFECYCLE
 
 DESTINATION = "ap-northeast-3"
@@ -66,12 +67,8 @@ def template(
     return Template.from_json(json.loads((synthesized[2] / replica.template_file).read_text()))
 
 
-def logical_id(stack: cdk.Stack, construct: object) -> str:
-    return stack.get_logical_id(construct)  # type: ignore[arg-type]
-
-
 def get_att_arn(stack: cdk.Stack, construct: object) -> dict:
-    return {"Fn::GetAtt": [logical_id(stack, construct), "Arn"]}
+    return {"Fn::GetAtt": [logical_id(construct), "Arn"]}
 
 
 # --- where it goes ----------------------------------------------------------------------------
@@ -141,7 +138,7 @@ def test_replicas_get_an_immutable_kms_template_with_this_stacks_key_and_role(
 def test_replica_key_rotates_and_goes_with_the_sandbox(
     replica: RegistryReplicaStack, template: Template
 ) -> None:
-    key = template.to_json()["Resources"][logical_id(replica, replica.key.node.default_child)]
+    key = template.to_json()["Resources"][logical_id(replica.key.node.default_child)]
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["Properties"]["PendingWindowInDays"] == 7
     assert key["DeletionPolicy"] == "Delete"
@@ -150,31 +147,18 @@ def test_replica_key_rotates_and_goes_with_the_sandbox(
 def test_replica_role_is_trusted_by_ecr_and_scoped_to_the_prefix_and_key(
     replica: RegistryReplicaStack, template: Template
 ) -> None:
-    role = template.to_json()["Resources"][logical_id(replica, replica.templates.role.node.default_child)]
+    role = template.to_json()["Resources"][logical_id(replica.templates.role.node.default_child)]
     assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "ecr.amazonaws.com"}}
     ]
     policy = template.to_json()["Resources"][
-        logical_id(replica, replica.templates.role.node.find_child("DefaultPolicy").node.default_child)
+        logical_id(replica.templates.role.node.find_child("DefaultPolicy").node.default_child)
     ]
     assert policy["Properties"]["PolicyDocument"]["Statement"] == [
         {
             "Action": ["ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource"],
             "Effect": "Allow",
-            "Resource": {
-                "Fn::Join": [
-                    "",
-                    [
-                        "arn:",
-                        {"Ref": "AWS::Partition"},
-                        ":ecr:",
-                        {"Ref": "AWS::Region"},
-                        ":",
-                        {"Ref": "AWS::AccountId"},
-                        ":repository/app/*",
-                    ],
-                ]
-            },
+            "Resource": repository_arn("app/*"),
         },
         {
             "Action": ["kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"],
@@ -190,9 +174,7 @@ def test_registry_cleanup_deletes_exactly_the_replicated_namespaces(
     registry = synthesized[1]["Registry"]
     assert isinstance(registry, RegistryStack)
     resources = json.loads((synthesized[2] / registry.template_file).read_text())["Resources"]
-    targets = resources[logical_id(registry, registry.cleanup.resource.node.default_child)]["Properties"][
-        "Targets"
-    ]
+    targets = resources[logical_id(registry.cleanup.resource.node.default_child)]["Properties"]["Targets"]
     # A template prefix names a namespace (`app` covers `app/...`); the cleanup uses the
     # replication filter itself (`app/`).
     replica_prefixes = sorted(
@@ -204,7 +186,7 @@ def test_registry_cleanup_deletes_exactly_the_replicated_namespaces(
 
 def test_replica_key_logical_id_is_pinned(replica: RegistryReplicaStack) -> None:
     # Renaming it replaces the key that every replica is encrypted with.
-    assert logical_id(replica, replica.key.node.default_child) == "RepositoryKey0F9BF672"
+    assert logical_id(replica.key.node.default_child) == "RepositoryKey0F9BF672"
 
 
 def test_production_retains_the_replica_key() -> None:
@@ -212,7 +194,7 @@ def test_production_retains_the_replica_key() -> None:
     replica = compose(config)["RegistryReplica"]
     assert isinstance(replica, RegistryReplicaStack)
     resources = Template.from_stack(replica).to_json()["Resources"]
-    assert resources[logical_id(replica, replica.key.node.default_child)]["DeletionPolicy"] == "Retain"
+    assert resources[logical_id(replica.key.node.default_child)]["DeletionPolicy"] == "Retain"
 
 
 # --- when it exists ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from stacks.registry_stack import RegistryStack
+from tests.helpers import logical_id
 from tests.registry.conftest import make_registry
 
 DESTINATION = "ap-northeast-3"
@@ -27,16 +28,12 @@ def template(stack: RegistryStack) -> Template:
     return Template.from_stack(stack)
 
 
-def logical_id(stack: RegistryStack, construct: object) -> str:
-    return stack.get_logical_id(construct.node.default_child)  # type: ignore[attr-defined]
-
-
 # --- Replication cleanup ---
 
 
 def test_cleanup_covers_every_replication_filter_as_written(stack: RegistryStack, template: Template) -> None:
     resources = template.to_json()["Resources"]
-    targets = resources[logical_id(stack, stack.cleanup.resource)]["Properties"]["Targets"]
+    targets = resources[logical_id(stack.cleanup.resource)]["Properties"]["Targets"]
     replicated = [
         f["Filter"]
         for rule in resources[stack.get_logical_id(stack.replication.configuration)]["Properties"][  # type: ignore[union-attr]
@@ -53,7 +50,7 @@ def test_cleanup_may_delete_the_replicas_under_a_prefix_without_a_slash(
 ) -> None:
     role = stack.cleanup.function.role
     assert role is not None
-    policy = template.to_json()["Resources"][logical_id(stack, role.node.find_child("DefaultPolicy"))]
+    policy = template.to_json()["Resources"][logical_id(role.node.find_child("DefaultPolicy"))]
     (delete,) = [
         s
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
@@ -76,14 +73,14 @@ def test_findings_rule_sends_undeliverable_findings_to_an_encrypted_dead_letter_
     stack: RegistryStack, template: Template
 ) -> None:
     findings = stack.findings
-    queue_id = logical_id(stack, findings.dead_letter_queue)
+    queue_id = logical_id(findings.dead_letter_queue)
     template.has_resource_properties(
         "AWS::Events::Rule",
         {
             "Targets": [
                 Match.object_like(
                     {
-                        "Arn": {"Ref": logical_id(stack, findings.topic)},
+                        "Arn": {"Ref": logical_id(findings.topic)},
                         "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}},
                     }
                 )
@@ -91,7 +88,7 @@ def test_findings_rule_sends_undeliverable_findings_to_an_encrypted_dead_letter_
         },
     )
     queue = template.to_json()["Resources"][queue_id]
-    assert queue["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [logical_id(stack, findings.key), "Arn"]}
+    assert queue["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [logical_id(findings.key), "Arn"]}
     assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
     assert queue["DeletionPolicy"] == "Delete"
 
@@ -99,7 +96,7 @@ def test_findings_rule_sends_undeliverable_findings_to_an_encrypted_dead_letter_
 def test_only_this_rule_may_send_to_the_dead_letter_queue_over_tls(
     stack: RegistryStack, template: Template
 ) -> None:
-    queue_id = logical_id(stack, stack.findings.dead_letter_queue)
+    queue_id = logical_id(stack.findings.dead_letter_queue)
     (policy,) = template.find_resources(
         "AWS::SQS::QueuePolicy", {"Properties": {"Queues": [{"Ref": queue_id}]}}
     ).values()
@@ -107,7 +104,7 @@ def test_only_this_rule_may_send_to_the_dead_letter_queue_over_tls(
     (send,) = [s for s in statements if s["Effect"] == "Allow"]
     assert send["Principal"] == {"Service": "events.amazonaws.com"}
     assert send["Condition"] == {
-        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [logical_id(stack, stack.findings.rule), "Arn"]}}
+        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [logical_id(stack.findings.rule), "Arn"]}}
     }
     assert any(s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s) for s in statements)
 
@@ -124,15 +121,15 @@ def test_an_alarm_tells_the_topic_as_soon_as_a_finding_is_dead_lettered(
             "Dimensions": [
                 {
                     "Name": "QueueName",
-                    "Value": {"Fn::GetAtt": [logical_id(stack, findings.dead_letter_queue), "QueueName"]},
+                    "Value": {"Fn::GetAtt": [logical_id(findings.dead_letter_queue), "QueueName"]},
                 }
             ],
             "Threshold": 0,
             "ComparisonOperator": "GreaterThanThreshold",
-            "AlarmActions": [{"Ref": logical_id(stack, findings.topic)}],
+            "AlarmActions": [{"Ref": logical_id(findings.topic)}],
         },
     )
-    key_policy = template.to_json()["Resources"][logical_id(stack, findings.key)]["Properties"]["KeyPolicy"]
+    key_policy = template.to_json()["Resources"][logical_id(findings.key)]["Properties"]["KeyPolicy"]
     (cloudwatch,) = [
         s
         for s in key_policy["Statement"]

@@ -5,10 +5,12 @@ In a sandbox they must go with the stack: a cached repository left behind stays 
 the stack's KMS key (deleted with the stack), and a later deploy would pull through it and fail.
 
 Create and Update do nothing. Delete first asks CloudFormation for the stack's own status and
-deletes only when it is DELETE_IN_PROGRESS: CloudFormation also sends Delete when an update
-replaces or removes this resource (a renamed construct, a changed removal policy), and then the
-caches are live and must stay. During a stack delete it lists the repositories of every
-target's region and force-deletes (ECR deletes the images) those under the target's prefix.
+deletes only when it is DELETE_IN_PROGRESS or ROLLBACK_IN_PROGRESS (`cfn_response`):
+CloudFormation also sends Delete when an update replaces or removes this resource (a renamed
+construct, a changed removal policy), and then the caches are live and must stay; an unreadable
+status deletes nothing. A rollback deletes: this resource depends on the cache rules, so it exists
+only once they do, and what they cached is ours. When torn down, it lists the repositories of
+every target's region and force-deletes (ECR deletes the images) those under the target's prefix.
 
 Every repository and every target is tried, whatever fails before it. If anything is left
 (a deletion refused, a listing failed, time ran out), the handler answers FAILED, with a
@@ -22,9 +24,7 @@ schedule the key for deletion and leave repositories that nothing can decrypt.
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -32,14 +32,13 @@ from typing import Any, Literal
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+if __package__:
+    from . import cfn_response
+else:  # Lambda puts this folder at the root of its package
+    import cfn_response  # type: ignore[import-not-found,no-redef]
+
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
-
-# Stop starting new deletions this long before the function times out, so that there is always
-# time to answer CloudFormation (which otherwise waits for the custom resource's ServiceTimeout).
-SAFETY_MARGIN_MS = 30_000
-# CloudFormation shows the reason in the stack events; the whole response must stay under 4 KB.
-MAX_REASON = 1000
 
 
 @dataclass
@@ -66,29 +65,21 @@ def handler(event: dict[str, Any], context: Any) -> None:
     except Exception as error:
         logger.exception("cleanup failed before it could report what is left")
         status, reason = "FAILED", f"cleanup failed: {error}"
-    respond(event, context, status, reason[:MAX_REASON])
+    cfn_response.respond(event, context, status, reason=reason)
 
 
 def on_delete(event: dict[str, Any], context: Any) -> tuple[str, str]:
-    stack_id = event["StackId"]
-    try:
-        stack_status = describe_stack_status(stack_id)
-    except (ClientError, BotoCoreError) as error:
-        # Unknown: never delete on a guess. During an update's cleanup phase CloudFormation only
-        # records the failure; during a stack delete the stack stops in DELETE_FAILED.
-        logger.exception("could not read the status of %s", stack_id)
-        return "FAILED", f"nothing deleted: could not read the stack status ({_code(error)})"
-    if stack_status != "DELETE_IN_PROGRESS":
-        logger.info("stack is %s, not being deleted: the repositories stay", stack_status)
-        return "SUCCESS", f"stack is {stack_status}, not being deleted: no repository deleted"
-
-    def out_of_time() -> bool:
-        remaining = getattr(context, "get_remaining_time_in_millis", None)
-        return remaining is not None and remaining() < SAFETY_MARGIN_MS
+    region = event["StackId"].split(":")[3]
+    if not cfn_response.stack_is_being_torn_down(event, client("cloudformation", region)):
+        return "SUCCESS", "stack is not being deleted or rolled back: no repository deleted"
 
     outcome = Outcome()
     for target in event["ResourceProperties"].get("Targets", []):
-        outcome.merge(delete_repositories(target["Region"], target["Prefix"], out_of_time=out_of_time))
+        outcome.merge(
+            delete_repositories(
+                target["Region"], target["Prefix"], out_of_time=lambda: cfn_response.out_of_time(context)
+            )
+        )
     logger.info("deleted %d repositories: %s", len(outcome.deleted), outcome.deleted)
     if not outcome.left:
         return "SUCCESS", f"deleted {len(outcome.deleted)} repositories"
@@ -99,13 +90,6 @@ def on_delete(event: dict[str, Any], context: Any) -> tuple[str, str]:
     return "FAILED", (
         f"deleted {len(outcome.deleted)} repositories, {len(outcome.left)} left (log stream {stream}): {left}"
     )
-
-
-def describe_stack_status(stack_id: str) -> str:
-    """The status of the stack `stack_id` (its ARN), asked in the stack's own region."""
-    region = stack_id.split(":")[3]
-    stacks = client("cloudformation", region).describe_stacks(StackName=stack_id)["Stacks"]
-    return str(stacks[0]["StackStatus"])
 
 
 def delete_repositories(
@@ -154,25 +138,3 @@ def _code(error: Exception) -> str:
     if isinstance(error, ClientError):
         return str(error.response.get("Error", {}).get("Code") or error)
     return type(error).__name__
-
-
-def respond(event: dict[str, Any], context: Any, status: str, reason: str) -> None:
-    """Tell CloudFormation the outcome (SUCCESS or FAILED, see the module docstring)."""
-    body = json.dumps(
-        {
-            "Status": status,
-            "Reason": reason or f"see CloudWatch log stream {getattr(context, 'log_stream_name', '')}",
-            "PhysicalResourceId": event.get("PhysicalResourceId") or event["LogicalResourceId"],
-            "StackId": event["StackId"],
-            "RequestId": event["RequestId"],
-            "LogicalResourceId": event["LogicalResourceId"],
-        }
-    ).encode()
-    request = urllib.request.Request(
-        event["ResponseURL"],
-        data=body,
-        method="PUT",
-        headers={"Content-Type": "", "Content-Length": str(len(body))},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        logger.info("CloudFormation response: %s", response.status)

@@ -6,6 +6,8 @@ Copy `constructs_lib/eks/karpenter/` (with its `runtime/`) into another project;
 
 from .karpenter import Karpenter, KarpenterProps
 from .node_pools import (
+    BOTTLEROCKET_VERSION,
+    BOTTLEROCKET_VERSION_PATTERN,
     FIRST_BOTTLEROCKET_RELEASE,
     GpuNodePoolSpec,
     NodeClassSpec,
@@ -14,6 +16,8 @@ from .node_pools import (
 )
 
 __all__ = [
+    "BOTTLEROCKET_VERSION",
+    "BOTTLEROCKET_VERSION_PATTERN",
     "FIRST_BOTTLEROCKET_RELEASE",
     "GpuNodePoolSpec",
     "Karpenter",

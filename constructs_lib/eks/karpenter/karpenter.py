@@ -26,30 +26,27 @@ the manifests reuse the cluster's kubectl provider. Only when the cluster's name
 CfnUtils function), because that name sits inside IAM condition keys.
 
 CRDs: installed and upgraded through the separate `karpenter-crd` chart, which Karpenter's
-upgrade guide recommends, because Helm installs a chart's `crds/` directory once and never
-upgrades it. With the CRDs as ordinary templates of their own release, raising `chart_version`
-upgrades CRDs before the controller that needs them (the controller chart depends on it).
+upgrade guide recommends, because `helm upgrade` never touches a chart's `crds/` directory: with
+the CRDs as ordinary templates of their own release, raising `chart_version` upgrades CRDs before
+the controller that needs them (the controller chart depends on it). One `chart_version` serves
+both charts, so that they cannot drift apart (see the controller chart below for why that matters).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_eks_v2 as eks
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
-from ._nag import acknowledge as _acknowledge
-from .controller_policies import NODECLASS_TAG, NODEPOOL_TAG, REGION_TAG, controller_policies
+from .cleanup import KarpenterCleanup
+from .cluster_checks import check_controller_nodes, check_not_auto_mode
+from .controller_policies import controller_policies
+from .interruption import InterruptionQueue
 from .node_pools import (
     GpuNodePoolSpec,
     NodeClassSpec,
@@ -59,32 +56,13 @@ from .node_pools import (
     general_node_pool_manifest,
     gpu_node_pool_manifest,
 )
+from .node_role import node_role
 
+KARPENTER_VERSION = "1.14.1"
 CHART_REPOSITORY = "oci://public.ecr.aws/karpenter/karpenter"
 CRD_CHART_REPOSITORY = "oci://public.ecr.aws/karpenter/karpenter-crd"
 DISCOVERY_TAG_KEY = "karpenter.sh/discovery"
 CONTROLLER_LABEL = "karpenter.sh/controller"
-
-# The node role's AWS managed policies; SSM Session Manager is the way into Bottlerocket's
-# control container.
-_NODE_POLICIES = (
-    "AmazonEKSWorkerNodePolicy",
-    "AmazonEC2ContainerRegistryPullOnly",
-    "AmazonSSMManagedInstanceCore",
-)
-_PROFILE_ARN = "arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/*"
-
-# The EventBridge events Karpenter reacts to, as in the upstream getting-started template.
-INTERRUPTION_EVENTS: dict[str, tuple[str, str]] = {
-    "ScheduledChangeRule": ("aws.health", "AWS Health Event"),
-    "SpotInterruptionRule": ("aws.ec2", "EC2 Spot Instance Interruption Warning"),
-    "RebalanceRule": ("aws.ec2", "EC2 Instance Rebalance Recommendation"),
-    "InstanceStateChangeRule": ("aws.ec2", "EC2 Instance State-change Notification"),
-    "CapacityReservationInterruptionRule": (
-        "aws.ec2",
-        "EC2 Capacity Reservation Instance Interruption Warning",
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -101,7 +79,8 @@ class KarpenterProps:
     """
 
     discovery_tag_value: str
-    chart_version: str = "1.14.1"
+    # Both charts, `karpenter-crd` and `karpenter`: one version, so that they cannot drift apart.
+    chart_version: str = KARPENTER_VERSION
     # kube-system, as the upstream getting-started guide installs it: the controller is a
     # cluster-critical add-on, and its pods get system-cluster-critical priority there.
     namespace: str = "kube-system"
@@ -147,15 +126,18 @@ class Karpenter(Construct):
     """Karpenter on an IPv6 `aws_eks_v2.Cluster`, with a teardown that leaves nothing behind.
 
     The cluster must have a kubectl provider (`kubectl_provider_options` with the kubectl layer
-    of its Kubernetes version), authentication through access entries, and a managed node group
-    labelled as `props.controller_node_selector` says. Pod Identity: the construct's
+    of its Kubernetes version), authentication through access entries, no EKS Auto Mode, and a
+    managed node group labelled as `props.controller_node_selector` says, added before Karpenter
+    (both checked at synth, see `cluster_checks.py`). Pod Identity: the construct's
     `ServiceAccount` applies the service account itself, so the chart is told not to create one
     (`serviceAccount.create=false`).
 
-    Attributes: `node_role`, `interruption_queue`, `controller_role`, `controller_policies`,
-    `service_account`, `crd_chart`, `chart`, `node_class_manifest`, `node_pool_manifests` (by
-    pool name), `cleanup`. To have a workload deleted before the NodePools (so that its pods
-    leave before Karpenter's nodes drain), call `karpenter.add_workload(manifest)`: the workload
+    Attributes: `node_role`, `interruption` (queue and rules), `interruption_queue`,
+    `controller_role`, `controller_policies`, `service_account`, `crd_chart`, `chart`,
+    `node_class_manifest`, `node_pool_manifests` (by pool name), `cleanup` (`KarpenterCleanup`),
+    `namespace`, `service_account_name`, `general_node_pool_name`. To have a workload deleted
+    before the NodePools (so that its pods leave before Karpenter's nodes drain), call
+    `karpenter.add_workload(manifest)`: the workload
     then depends on every NodePool, and CloudFormation deletes it first.
     """
 
@@ -163,19 +145,22 @@ class Karpenter(Construct):
         self, scope: Construct, construct_id: str, *, cluster: eks.Cluster, props: KarpenterProps
     ) -> None:
         super().__init__(scope, construct_id)
+        check_not_auto_mode(cluster)
+        check_controller_nodes(cluster, props.controller_node_selector)
         self.cluster = cluster
         # jsii's Python stubs omit `kubectl_provider_options` from `Cluster`, so mypy does not see
         # that it implements `ICluster`; it does.
         icluster = cast(eks.ICluster, cluster)
-        self.props = props
+        self.namespace = props.namespace
+        self.service_account_name = props.service_account_name
+        self.general_node_pool_name = props.node_pool.name
         self.cluster_name = _literal_cluster_name(cluster)
         kubernetes_version = getattr(cluster.node.default_child, "version", None)
         if isinstance(kubernetes_version, str) and not cdk.Token.is_unresolved(kubernetes_version):
             check_bottlerocket_release(props.node_class.bottlerocket_version, kubernetes_version)
         ipv6 = cluster.ip_family == eks.IpFamily.IP_V6
 
-        self.node_cni_policy: iam.Policy | None = None
-        self.node_role = self._node_role(ipv6)
+        self.node_role, self.node_cni_policy = node_role(self, ipv6=ipv6)
         self.node_access_entry = eks.AccessEntry(
             self,
             "NodeAccessEntry",
@@ -187,7 +172,8 @@ class Karpenter(Construct):
             access_policies=[],
         )
 
-        self.interruption_queue = self._interruption_queue()
+        self.interruption = InterruptionQueue(self, "Interruption", removal_policy=props.removal_policy)
+        self.interruption_queue = self.interruption.queue
 
         self.service_account = eks.ServiceAccount(
             self,
@@ -211,44 +197,58 @@ class Karpenter(Construct):
         for policy in self.controller_policies.values():
             self.controller_role.add_managed_policy(policy)
 
-        self.cleanup = self._cleanup()
+        self.cleanup = KarpenterCleanup(
+            self,
+            "Cleanup",
+            cluster_name=self.cluster_name,
+            timeout=props.cleanup_timeout,
+            log_retention=props.cleanup_log_retention,
+            removal_policy=props.removal_policy,
+        )
+        # Deleted before the node role (its instance profiles must be gone first) and the cluster.
+        self.cleanup.resource.node.add_dependency(self.node_role, cluster)
 
+        # Both releases in one namespace at the one `chart_version`, so that they cannot drift apart.
+        same_release: dict[str, Any] = {
+            "cluster": icluster,
+            "version": props.chart_version,
+            "namespace": props.namespace,
+        }
         self.crd_chart = eks.HelmChart(
             self,
             "CrdChart",
-            cluster=icluster,
             chart="karpenter-crd",
             repository=CRD_CHART_REPOSITORY,
-            version=props.chart_version,
-            namespace=props.namespace,
             release="karpenter-crd",
             create_namespace=False,
+            **same_release,
         )
         self.chart = eks.HelmChart(
             self,
             "Chart",
-            cluster=icluster,
             chart="karpenter",
             repository=CHART_REPOSITORY,
-            version=props.chart_version,
-            namespace=props.namespace,
             release="karpenter",
             create_namespace=False,
             # Declares intent only: aws_eks_v2's Helm handler (2.275) reads SkipCrds but does not
-            # pass it to helm. Harmless, because the karpenter-crd release has installed the CRDs
-            # by then and Helm never installs or upgrades a chart's crds/ that already exist.
+            # pass it to helm. The kubectl layer's Helm is v4, whose install applies a chart's
+            # crds/ with server-side apply, updating CRDs that already exist (helm/helm
+            # pkg/action/install.go installCRDs, pkg/kube/client.go Create); an upgrade leaves
+            # crds/ alone. So this chart's first install re-applies the CRDs that the karpenter-crd
+            # release installed: harmless only because both charts take the one `chart_version`.
             skip_crds=True,
             # Wait for the webhook-free controller to become ready, so that the NodePools
             # applied next are reconciled at once and a broken release fails the deployment.
             wait=True,
             timeout=cdk.Duration.minutes(10),
-            values=self._chart_values(),
+            values=self._chart_values(props),
+            **same_release,
         )
         for dependency in (
             self.crd_chart,
             self.service_account,
             self.node_access_entry,
-            self.cleanup,
+            self.cleanup.resource,
             *self.controller_policies.values(),
         ):
             self.chart.node.add_dependency(dependency)
@@ -258,7 +258,7 @@ class Karpenter(Construct):
         if pod_identity_agent is not None:
             self.chart.node.add_dependency(pod_identity_agent)
         # The controller chart is deleted before the CRDs it serves; the CRDs before the cleanup.
-        self.crd_chart.node.add_dependency(self.cleanup)
+        self.crd_chart.node.add_dependency(self.cleanup.resource)
 
         node_class = ec2_node_class_manifest(
             props.node_class,
@@ -303,100 +303,7 @@ class Karpenter(Construct):
         for manifest in self.node_pool_manifests.values():
             workload.node.add_dependency(manifest)
 
-    def _node_role(self, ipv6: bool) -> iam.Role:
-        role = iam.Role(
-            self,
-            "NodeRole",
-            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-            description="Role of the nodes that Karpenter launches (instance profile made by Karpenter)",
-            managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name(name) for name in _NODE_POLICIES
-            ],
-        )
-        if ipv6:
-            # The VPC CNI on these nodes uses the node role. AWS has no managed IPv6 CNI policy;
-            # these are the permissions of "Create IAM policy for clusters that use the IPv6
-            # family": https://docs.aws.amazon.com/eks/latest/userguide/cni-iam-role.html
-            cni = self.node_cni_policy = iam.Policy(
-                self,
-                "NodeCniIpv6Policy",
-                roles=[role],
-                statements=[
-                    iam.PolicyStatement(
-                        actions=[
-                            "ec2:AssignIpv6Addresses",
-                            "ec2:DescribeInstances",
-                            "ec2:DescribeTags",
-                            "ec2:DescribeNetworkInterfaces",
-                            "ec2:DescribeInstanceTypes",
-                        ],
-                        resources=["*"],
-                    ),
-                    iam.PolicyStatement(
-                        actions=["ec2:CreateTags"],
-                        resources=[f"arn:{cdk.Aws.PARTITION}:ec2:*:*:network-interface/*"],
-                    ),
-                ],
-            )
-            _acknowledge(
-                cni,
-                {
-                    "AwsSolutions-IAM5[Resource::*]": (
-                        "The IPv6 CNI policy of the EKS user guide: the CNI assigns addresses and "
-                        "describes the node's own instance and interfaces, unknown in advance."
-                    ),
-                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*:*:network-interface/*]": (
-                        "The CNI tags the network interfaces it creates at run time, as the EKS user "
-                        "guide's IPv6 policy grants."
-                    ),
-                },
-            )
-        else:
-            role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEKS_CNI_Policy"))
-        _acknowledge(
-            role,
-            {
-                f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{name}]": (
-                    f"{name} is one of the node role policies that the EKS user guide and Karpenter's "
-                    "getting-started template attach; AWS keeps it current with EKS, ECR and SSM."
-                )
-                for name in _NODE_POLICIES + (() if ipv6 else ("AmazonEKS_CNI_Policy",))
-            },
-        )
-        return role
-
-    def _interruption_queue(self) -> sqs.Queue:
-        namespace = Construct(self, "Interruption")
-        queue = sqs.Queue(
-            namespace,
-            "Queue",
-            # Interruption notices are useless after a few minutes (upstream: 300 seconds).
-            retention_period=cdk.Duration.minutes(5),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            removal_policy=self.props.removal_policy,
-        )
-        _acknowledge(
-            queue,
-            {
-                "AwsSolutions-SQS3": "Interruption notices are transient: Karpenter deletes each one after "
-                "acting on it, and one it cannot use is worthless after the 5-minute retention, so a "
-                "dead-letter queue would only collect stale events.",
-            },
-        )
-        for rule_id, (source, detail_type) in INTERRUPTION_EVENTS.items():
-            events.Rule(
-                namespace,
-                rule_id,
-                event_pattern=events.EventPattern(source=[source], detail_type=[detail_type]),
-                # The target adds a queue policy statement allowing events.amazonaws.com to send,
-                # scoped to this rule's ARN (narrower than upstream's service-wide grant).
-                targets=[targets.SqsQueue(queue)],
-            )
-        return queue
-
-    def _chart_values(self) -> dict[str, Any]:
-        props = self.props
+    def _chart_values(self, props: KarpenterProps) -> dict[str, Any]:
         return {
             "replicas": props.replicas,
             "logLevel": props.log_level,
@@ -422,128 +329,6 @@ class Karpenter(Construct):
                 else {}
             ),
         }
-
-    def _cleanup(self) -> cdk.CustomResource:
-        """One Lambda function as a direct custom resource: no provider framework, no state machine.
-
-        A `cr.Provider` would add its own framework function (and a state machine for a waiting
-        `isComplete`); the cleanup waits inside one invocation instead, within its time budget.
-        """
-        namespace = Construct(self, "Cleanup")
-        props = self.props
-        log_group = logs.LogGroup(
-            namespace, "LogGroup", retention=props.cleanup_log_retention, removal_policy=props.removal_policy
-        )
-        # Its own role, so that the function gets write access to its log group only (the
-        # default role's AWSLambdaBasicExecutionRole may create log groups anywhere).
-        role = iam.Role(namespace, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        log_group.grant_write(role)
-        function = lambda_.Function(
-            namespace,
-            "Function",
-            role=role,
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="cleanup.handler",
-            # Bytecode caches would change the asset hash (and the function) from run to run.
-            code=lambda_.Code.from_asset(
-                str(Path(__file__).parent / "runtime"), exclude=["__pycache__", "*.pyc"]
-            ),
-            timeout=props.cleanup_timeout,
-            memory_size=256,
-            log_group=log_group,
-            description="Terminates instances and deletes launch templates and instance profiles "
-            "that Karpenter left for the cluster, on stack delete",
-        )
-        policy = iam.Policy(namespace, "Policy", statements=self._cleanup_statements(), roles=[role])
-
-        resource = cdk.CustomResource(
-            namespace,
-            "Resource",
-            service_token=function.function_arn,
-            resource_type="Custom::KarpenterCleanup",
-            properties={"ClusterName": self.cluster_name},
-            # If the function dies without answering, CloudFormation gives up after this rather
-            # than after the default hour.
-            service_timeout=props.cleanup_timeout.plus(cdk.Duration.minutes(2)),
-        )
-        # Deleted before its permissions, its logs, the node role (its instance profiles must be
-        # gone first) and the cluster.
-        for dependency in (policy, role, log_group, self.node_role, self.cluster):
-            resource.node.add_dependency(dependency)
-        scoped_by_tags = (
-            "Karpenter names its {what} at run time; a condition limits deletion to those tagged "
-            "kubernetes.io/cluster/<cluster>=owned with {tag}, as the controller's own policy does."
-        )
-        ec2_arn = "arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>"
-        _acknowledge(
-            policy,
-            {
-                "AwsSolutions-IAM5[Resource::*]": "DescribeInstances, DescribeLaunchTemplates and "
-                "ListInstanceProfiles support no resource-level scoping, and they only read.",
-                f"AwsSolutions-IAM5[Resource::{ec2_arn}:instance/*]": scoped_by_tags.format(
-                    what="instances", tag="a karpenter.sh/nodepool tag"
-                ),
-                f"AwsSolutions-IAM5[Resource::{ec2_arn}:launch-template/*]": scoped_by_tags.format(
-                    what="launch templates", tag="a karpenter.sh/nodepool tag"
-                ),
-                f"AwsSolutions-IAM5[Resource::{_PROFILE_ARN}]": scoped_by_tags.format(
-                    what="instance profiles", tag="this region and an EC2NodeClass tag (reading is harmless)"
-                ),
-            },
-        )
-        return resource
-
-    def _cleanup_statements(self) -> list[iam.PolicyStatement]:
-        """The cleanup's IAM: the controller's own deletion conditions, nothing wider."""
-        partition, region, account = cdk.Aws.PARTITION, cdk.Aws.REGION, cdk.Aws.ACCOUNT_ID
-        cluster_key = f"kubernetes.io/cluster/{self.cluster_name}"
-        owned = {f"aws:ResourceTag/{cluster_key}": "owned"}
-        if cdk.Token.is_unresolved(self.cluster_name):
-            owned = cdk.CfnJson(self, "CleanupConditionKeys", value=owned)  # type: ignore[assignment]
-        profile_owned: Any = {
-            f"aws:ResourceTag/{cluster_key}": "owned",
-            f"aws:ResourceTag/{REGION_TAG}": region,
-        }
-        if cdk.Token.is_unresolved(self.cluster_name):
-            profile_owned = cdk.CfnJson(self, "CleanupProfileConditionKeys", value=profile_owned)
-        return [
-            iam.PolicyStatement(
-                sid="DescribeClusterResources",
-                # Describe calls support no resource-level scoping.
-                actions=["ec2:DescribeInstances", "ec2:DescribeLaunchTemplates"],
-                resources=["*"],
-                conditions={"StringEquals": {"aws:RequestedRegion": region}},
-            ),
-            iam.PolicyStatement(
-                sid="DeleteClusterInstancesAndLaunchTemplates",
-                actions=["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
-                resources=[
-                    f"arn:{partition}:ec2:{region}:{account}:instance/*",
-                    f"arn:{partition}:ec2:{region}:{account}:launch-template/*",
-                ],
-                conditions={"StringEquals": owned, "StringLike": {f"aws:ResourceTag/{NODEPOOL_TAG}": "*"}},
-            ),
-            iam.PolicyStatement(
-                sid="ListInstanceProfiles",
-                actions=["iam:ListInstanceProfiles"],
-                resources=["*"],
-            ),
-            iam.PolicyStatement(
-                sid="ReadInstanceProfiles",
-                actions=["iam:GetInstanceProfile", "iam:ListInstanceProfileTags"],
-                resources=[f"arn:{partition}:iam::{account}:instance-profile/*"],
-            ),
-            iam.PolicyStatement(
-                sid="DeleteClusterInstanceProfiles",
-                actions=["iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
-                resources=[f"arn:{partition}:iam::{account}:instance-profile/*"],
-                conditions={
-                    "StringEquals": profile_owned,
-                    "StringLike": {f"aws:ResourceTag/{NODECLASS_TAG}": "*"},
-                },
-            ),
-        ]
 
 
 def _literal_cluster_name(cluster: eks.Cluster) -> str:

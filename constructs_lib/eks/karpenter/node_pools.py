@@ -42,6 +42,9 @@ _BOTTLEROCKET_VERSION = re.compile(r"^v[0-9]+\.[0-9]+\.[0-9]+$")
 # v1.53.0 added the Kubernetes 1.35 variants, v1.61.0 the 1.36 ones. With an older alias Karpenter
 # finds no image for the cluster's version and launches nothing.
 FIRST_BOTTLEROCKET_RELEASE = {"1.35": "v1.53.0", "1.36": "v1.61.0"}
+# The pinned release of Karpenter's nodes. v1.65.0 (2026-09): has images for Kubernetes 1.35 and 1.36.
+BOTTLEROCKET_VERSION = "v1.65.0"
+BOTTLEROCKET_VERSION_PATTERN = _BOTTLEROCKET_VERSION.pattern.removeprefix("^").removesuffix("$")
 
 
 def check_bottlerocket_release(
@@ -100,8 +103,7 @@ class NodeClassSpec:
     """
 
     name: str = "default"
-    # v1.65.0 (2026-09): has images for Kubernetes 1.35 and 1.36.
-    bottlerocket_version: str = "v1.65.0"
+    bottlerocket_version: str = BOTTLEROCKET_VERSION
     # Bottlerocket keeps the OS on /dev/xvda and images and container storage on /dev/xvdb.
     root_volume_gib: int = 4
     data_volume_gib: int = 40
@@ -109,14 +111,14 @@ class NodeClassSpec:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _check_name("node_class.name", self.name)
+        _check_name("name", self.name)
         if not _BOTTLEROCKET_VERSION.match(self.bottlerocket_version):
             raise ValueError(
-                "node_class.bottlerocket_version must be a pinned release like v1.65.0 (not latest), "
+                "bottlerocket_version must be a pinned release like v1.65.0 (not latest), "
                 f"got {self.bottlerocket_version!r}"
             )
-        _check_positive("node_class.root_volume_gib", self.root_volume_gib)
-        _check_positive("node_class.data_volume_gib", self.data_volume_gib)
+        _check_positive("root_volume_gib", self.root_volume_gib)
+        _check_positive("data_volume_gib", self.data_volume_gib)
         # Karpenter owns these tags and the EC2NodeClass CRD rejects them in spec.tags.
         reserved = [
             key
@@ -125,9 +127,7 @@ class NodeClassSpec:
             or key == "eks:eks-cluster-name"
         ]
         if reserved:
-            raise ValueError(
-                f"node_class.tags must not set Karpenter's own tag keys, got {sorted(reserved)!r}"
-            )
+            raise ValueError(f"tags must not set Karpenter's own tag keys, got {sorted(reserved)!r}")
 
 
 @dataclass(frozen=True)
@@ -159,30 +159,28 @@ class NodePoolSpec:
     termination_grace_period: str = "5m"
 
     def __post_init__(self) -> None:
-        _check_name("node_pool.name", self.name)
-        _check_choices("node_pool.architectures", self.architectures, ARCHITECTURES)
-        _check_choices("node_pool.capacity_types", self.capacity_types, CAPACITY_TYPES)
+        _check_name("name", self.name)
+        _check_choices("architectures", self.architectures, ARCHITECTURES)
+        _check_choices("capacity_types", self.capacity_types, CAPACITY_TYPES)
         if not self.instance_categories:
-            raise ValueError(
-                f"node_pool.instance_categories must not be empty, got {self.instance_categories!r}"
-            )
+            raise ValueError(f"instance_categories must not be empty, got {self.instance_categories!r}")
         bad = [c for c in self.instance_categories if not re.match(r"^[a-z]+$", c)]
         if bad:
-            raise ValueError(f"node_pool.instance_categories must be letters like c, m, r, got {bad!r}")
-        _check_positive("node_pool.min_instance_generation", self.min_instance_generation)
-        _check_positive("node_pool.cpu_limit", self.cpu_limit)
-        _check_positive("node_pool.memory_limit_gib", self.memory_limit_gib)
+            raise ValueError(f"instance_categories must be letters like c, m, r, got {bad!r}")
+        _check_positive("min_instance_generation", self.min_instance_generation)
+        _check_positive("cpu_limit", self.cpu_limit)
+        _check_positive("memory_limit_gib", self.memory_limit_gib)
         if self.consolidation_policy not in CONSOLIDATION_POLICIES:
             raise ValueError(
-                f"node_pool.consolidation_policy must be one of {', '.join(CONSOLIDATION_POLICIES)}, "
+                f"consolidation_policy must be one of {', '.join(CONSOLIDATION_POLICIES)}, "
                 f"got {self.consolidation_policy!r}"
             )
-        _check_duration("node_pool.consolidate_after", self.consolidate_after)
-        _check_duration("node_pool.expire_after", self.expire_after)
-        _check_grace("node_pool.termination_grace_period", self.termination_grace_period)
+        _check_duration("consolidate_after", self.consolidate_after)
+        _check_duration("expire_after", self.expire_after)
+        _check_grace("termination_grace_period", self.termination_grace_period)
         if not _BUDGET_NODES.match(self.disruption_budget):
             raise ValueError(
-                f"node_pool.disruption_budget must be a percentage or a count, got {self.disruption_budget!r}"
+                f"disruption_budget must be a percentage or a count, got {self.disruption_budget!r}"
             )
 
 
@@ -212,24 +210,25 @@ class GpuNodePoolSpec:
     termination_grace_period: str = "5m"
 
     def __post_init__(self) -> None:
-        _check_name("gpu_node_pool.name", self.name)
+        _check_name("name", self.name)
         if not self.instance_families:
-            raise ValueError(
-                f"gpu_node_pool.instance_families must not be empty, got {self.instance_families!r}"
-            )
+            raise ValueError(f"instance_families must not be empty, got {self.instance_families!r}")
         bad = [f for f in self.instance_families if not _FAMILY.match(f)]
         if bad:
-            raise ValueError(f"gpu_node_pool.instance_families must be family names like g6, got {bad!r}")
-        _check_choices("gpu_node_pool.architectures", self.architectures, ARCHITECTURES)
-        _check_choices("gpu_node_pool.capacity_types", self.capacity_types, CAPACITY_TYPES)
-        _check_duration("gpu_node_pool.consolidate_after", self.consolidate_after)
-        _check_duration("gpu_node_pool.expire_after", self.expire_after)
-        _check_grace("gpu_node_pool.termination_grace_period", self.termination_grace_period)
+            raise ValueError(f"instance_families must be family names like g6, got {bad!r}")
+        _check_choices("architectures", self.architectures, ARCHITECTURES)
+        _check_choices("capacity_types", self.capacity_types, CAPACITY_TYPES)
+        _check_duration("consolidate_after", self.consolidate_after)
+        _check_duration("expire_after", self.expire_after)
+        _check_grace("termination_grace_period", self.termination_grace_period)
         if self.enabled:
-            _check_positive("gpu_node_pool.gpu_limit", self.gpu_limit)
-            _check_positive("gpu_node_pool.cpu_limit", self.cpu_limit)
+            # A GPU pool without limits could launch GPU instances without bound.
+            for prop, value in (("gpu_limit", self.gpu_limit), ("cpu_limit", self.cpu_limit)):
+                if value is None:
+                    raise ValueError(f"{prop} must be set when the GPU pool is enabled, got None")
+                _check_positive(prop, value)
         if self.memory_limit_gib is not None:
-            _check_positive("gpu_node_pool.memory_limit_gib", self.memory_limit_gib)
+            _check_positive("memory_limit_gib", self.memory_limit_gib)
 
 
 def _requirement(key: str, operator: str, values: Sequence[str]) -> dict[str, Any]:
@@ -339,7 +338,7 @@ def general_node_pool_manifest(spec: NodePoolSpec, node_class: NodeClassSpec) ->
 def gpu_node_pool_manifest(spec: GpuNodePoolSpec, node_class: NodeClassSpec) -> dict[str, Any]:
     """The GPU NodePool: NVIDIA families, tainted, limited in GPUs and vCPUs."""
     if not spec.enabled:
-        raise ValueError("gpu_node_pool.enabled must be true to build its manifest, got False")
+        raise ValueError("spec.enabled must be true to build the GPU pool's manifest, got False")
     assert spec.gpu_limit is not None and spec.cpu_limit is not None  # checked in __post_init__
     limits: dict[str, str] = {"cpu": str(spec.cpu_limit), GPU_RESOURCE: str(spec.gpu_limit)}
     if spec.memory_limit_gib is not None:

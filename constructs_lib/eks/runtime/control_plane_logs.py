@@ -14,7 +14,9 @@ before the log group in deploy order and after it in delete order:
   cluster of that name exists: the group is then that cluster's, not stale.
 - Delete (after the cluster and the stack's group are gone): delete the group whenever it
   reappears within a bounded watch window, so that a late write from EKS does not leave it behind.
-  Skipped while a cluster of that name exists (a rollback after a refused Create).
+  Only while the stack is being deleted or rolled back (an update that removes the guard, say by
+  retaining the logs, sends Delete too), and skipped while a cluster of that name exists (a
+  rollback after a refused Create).
 
 Only DeleteLogGroup is called, never DescribeLogGroups: a missing group answers
 ResourceNotFoundException, so the function's IAM can name this one group (DescribeLogGroups is
@@ -28,20 +30,22 @@ import json
 import logging
 import os
 import time
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
+if __package__:
+    from . import cfn_response
+else:  # Lambda puts this folder at the root of its package
+    import cfn_response  # type: ignore[import-not-found,no-redef]
+
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
 
 DEFAULT_WATCH_SECONDS = 180.0
 POLL_SECONDS = 15.0
-# Seconds kept back from the Lambda's remaining time to report to CloudFormation.
-RESPONSE_RESERVE_SECONDS = 30
 
 
 class ClusterStillExists(Exception):
@@ -117,29 +121,6 @@ def sweep(
     return f"deleted log group {name} {deleted} time(s) after the cluster was gone"
 
 
-def _send(event: dict[str, Any], status: str, reason: str, physical_id: str) -> None:
-    body = json.dumps(
-        {
-            "Status": status,
-            "Reason": reason[:3500],
-            "PhysicalResourceId": physical_id,
-            "StackId": event["StackId"],
-            "RequestId": event["RequestId"],
-            "LogicalResourceId": event["LogicalResourceId"],
-            "NoEcho": False,
-            "Data": {},
-        }
-    ).encode()
-    request = urllib.request.Request(
-        event["ResponseURL"],
-        data=body,
-        method="PUT",
-        headers={"Content-Type": "", "Content-Length": str(len(body))},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # the pre-signed S3 URL from CloudFormation
-        logger.info("CloudFormation response: %s %s", status, response.status)
-
-
 def handle(
     event: dict[str, Any],
     *,
@@ -164,13 +145,18 @@ def handle(
         if event.get("OldResourceProperties", {}).get("ClusterName") == cluster_name:
             return "cluster name unchanged"
         return remove_stale(cluster_name, logs=logs, eks=eks)
+    if not cfn_response.stack_is_being_torn_down(event):
+        return f"stack is not being deleted or rolled back: log group of cluster {cluster_name} left alone"
     watch = float(props.get("WatchSeconds", DEFAULT_WATCH_SECONDS))
-    budget = min(watch, remaining_seconds - RESPONSE_RESERVE_SECONDS)
+    budget = min(watch, remaining_seconds - cfn_response.MARGIN_MS / 1000)
     return sweep(cluster_name, logs=logs, eks=eks, deadline=clock() + budget, clock=clock, sleep=sleep)
 
 
 def physical_id(event: dict[str, Any]) -> str:
-    """One id per cluster name: a rename is a replacement, so the old name gets its Delete."""
+    """One id per cluster name: a rename is a replacement, so the old name gets its Delete.
+
+    Reported on Create and Update; a Delete answers with the id CloudFormation knows.
+    """
     cluster_name = event.get("ResourceProperties", {}).get("ClusterName", "")
     return f"eks-control-plane-logs-{cluster_name}"
 
@@ -182,12 +168,7 @@ def handler(event: dict[str, Any], context: Any) -> None:
     cluster_name = event.get("ResourceProperties", {}).get("ClusterName", "")
     region = os.environ.get("AWS_REGION")
     status = "SUCCESS"
-    # A Delete keeps the id CloudFormation knows; Create and Update report the id for this name.
-    resource_id = (
-        event.get("PhysicalResourceId", physical_id(event))
-        if event["RequestType"] == "Delete"
-        else physical_id(event)
-    )
+    resource_id = None if event["RequestType"] == "Delete" else physical_id(event)
     try:
         reason = handle(
             event,
@@ -206,6 +187,4 @@ def handler(event: dict[str, Any], context: Any) -> None:
             "FAILED",
             f"control-plane log group of cluster {cluster_name}: {type(error).__name__}: {error}",
         )
-    if status == "FAILED":
-        logger.error(reason)
-    _send(event, status, reason, resource_id)
+    cfn_response.respond(event, context, status, reason=reason, physical_id=resource_id)

@@ -10,7 +10,8 @@ framework) is deleted after the controller's chart and before the cluster, and r
 The controller tags every AWS resource it creates with `elbv2.k8s.aws/cluster=<cluster name>`
 (kubernetes-sigs/aws-load-balancer-controller `pkg/deploy/tracking/provider.go`; the shared backend
 security group carries it too, `docs/deploy/security_groups.md`). On Delete, and only while the
-stack itself is DELETE_IN_PROGRESS (CloudFormation also sends Delete when an update replaces or
+stack itself is being deleted or rolled back (a first deploy that fails rolls back the Ingress
+too, and its ALB must not stay; CloudFormation also sends Delete when an update replaces or
 removes this resource, and then the load balancers are live), it:
 
 1. deletes the load balancers with that tag (their listeners and rules go with them) and waits
@@ -32,7 +33,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,15 +40,16 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+if __package__:
+    from . import cfn_response
+else:  # Lambda puts this folder at the root of its package
+    import cfn_response  # type: ignore[import-not-found,no-redef]
+
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
 
 CLUSTER_TAG = "elbv2.k8s.aws/cluster"
 POLL_SECONDS = 10.0
-# Seconds kept back from the Lambda's remaining time to report to CloudFormation.
-RESPONSE_RESERVE_SECONDS = 30.0
-# CloudFormation shows the reason in the stack events; the whole response must stay under 4 KB.
-MAX_REASON = 1000
 # ELBv2 DescribeTags takes at most 20 ARNs per call.
 _TAG_BATCH = 20
 
@@ -269,11 +270,6 @@ def cleanup(
     return report
 
 
-def stack_status(cloudformation: Any, stack_id: str) -> str:
-    stacks = cloudformation.describe_stacks(StackName=stack_id)["Stacks"]
-    return str(stacks[0]["StackStatus"])
-
-
 def client(service: str, region: str) -> Any:
     return boto3.client(service, region_name=region)  # type: ignore[call-overload]
 
@@ -287,17 +283,13 @@ def on_delete(
     cluster_name, vpc_id = props.get("ClusterName", ""), props.get("VpcId", "")
     if not cluster_name or not vpc_id:
         return "FAILED", "ClusterName or VpcId is empty; refusing to delete load balancers without them"
-    stack_id = event["StackId"]
-    region = stack_id.split(":")[3]
-    try:
-        status = stack_status(client("cloudformation", region), stack_id)
-    except (ClientError, BotoCoreError) as error:
-        # Unknown: never delete on a guess.
-        logger.exception("could not read the status of %s", stack_id)
-        return "FAILED", f"nothing deleted: could not read the stack status ({_code(error)})"
-    if status != "DELETE_IN_PROGRESS":
-        return "SUCCESS", f"stack is {status}, not being deleted: load balancers of {cluster_name} left alone"
-    deadline = clock.now() + remaining_seconds - RESPONSE_RESERVE_SECONDS
+    region = event["StackId"].split(":")[3]
+    if not cfn_response.stack_is_being_torn_down(event, client("cloudformation", region)):
+        return (
+            "SUCCESS",
+            f"stack is not being deleted or rolled back: load balancers of {cluster_name} left alone",
+        )
+    deadline = clock.now() + remaining_seconds - cfn_response.MARGIN_MS / 1000
     report = cleanup(
         cluster_name,
         vpc_id,
@@ -314,51 +306,15 @@ def on_delete(
     return "SUCCESS", report.summary()
 
 
-def physical_id(event: dict[str, Any]) -> str:
-    cluster_name = event.get("ResourceProperties", {}).get("ClusterName", "")
-    return f"load-balancer-controller-cleanup-{cluster_name}"
-
-
-def _send(event: dict[str, Any], status: str, reason: str, resource_id: str) -> None:
-    body = json.dumps(
-        {
-            "Status": status,
-            "Reason": reason,
-            "PhysicalResourceId": resource_id,
-            "StackId": event["StackId"],
-            "RequestId": event["RequestId"],
-            "LogicalResourceId": event["LogicalResourceId"],
-            "NoEcho": False,
-            "Data": {},
-        }
-    ).encode()
-    request = urllib.request.Request(
-        event["ResponseURL"],
-        data=body,
-        method="PUT",
-        headers={"Content-Type": "", "Content-Length": str(len(body))},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # the pre-signed S3 URL from CloudFormation
-        logger.info("CloudFormation response: %s %s", status, response.status)
-
-
 def handler(event: dict[str, Any], context: Any) -> None:
     """CloudFormation custom resource entry point: answers every request, SUCCESS or one-line FAILED."""
     logged = {key: value for key, value in event.items() if key != "ResponseURL"}
     logger.info("event: %s", json.dumps(logged))
     status, reason = "SUCCESS", "nothing to do on create or update"
-    resource_id = (
-        event.get("PhysicalResourceId", physical_id(event))
-        if event["RequestType"] == "Delete"
-        else physical_id(event)
-    )
     try:
         if event["RequestType"] == "Delete":
             status, reason = on_delete(event, remaining_seconds=context.get_remaining_time_in_millis() / 1000)
     except Exception as error:
         logger.exception("unexpected error")
         status, reason = "FAILED", f"load balancer cleanup: {type(error).__name__}: {error}"
-    reason = " ".join(reason.split())[:MAX_REASON]
-    if status == "FAILED":
-        logger.error(reason)
-    _send(event, status, reason, resource_id)
+    cfn_response.respond(event, context, status, reason=reason)

@@ -10,15 +10,20 @@ stack delete would fail. This handler:
 1. terminates every instance tagged `kubernetes.io/cluster/<cluster>=owned` and carrying the
    `karpenter.sh/nodepool` tag, and waits until they are terminated;
 2. deletes every launch template with the same two tags;
-3. removes the role from, and deletes, every instance profile tagged
-   `kubernetes.io/cluster/<cluster>=owned`, `topology.kubernetes.io/region=<region>` and
-   carrying `karpenter.k8s.aws/ec2nodeclass`.
+3. removes the role from, and deletes, every instance profile under the path Karpenter 1.14
+   creates them in, `/karpenter/<region>/<cluster>/<EC2NodeClass uid>/` (karpenter-provider-aws
+   v1.14.1 `pkg/controllers/nodeclass/instanceprofile.go`; its own garbage collector lists by the
+   same `/karpenter/<region>/<cluster>/` prefix, `pkg/controllers/nodeclass/garbagecollection/
+   controller.go`), and tagged `kubernetes.io/cluster/<cluster>=owned`,
+   `topology.kubernetes.io/region=<region>` and `karpenter.k8s.aws/ec2nodeclass`.
 
 These are the tags that Karpenter's own controller policy requires on what it creates and
 deletes, so the handler's IAM can be scoped by exactly the same conditions. Everything else
-(other clusters' instances, untagged resources) is left alone. Create and Update do nothing.
-The work is idempotent (a second Delete finds nothing) and bounded by a deadline taken from the
-Lambda's remaining time; on failure CloudFormation gets a one-line reason naming what is left.
+(other clusters' instances, untagged resources) is left alone. Create and Update do nothing, and
+so does a Delete unless the stack itself is being deleted or rolled back: CloudFormation also
+sends Delete when an update moves or replaces this resource, and the nodes are live then. The
+work is idempotent (a second Delete finds nothing) and checks the Lambda's remaining time inside
+every loop; on failure CloudFormation gets a one-line reason naming what is left.
 """
 
 from __future__ import annotations
@@ -27,13 +32,17 @@ import json
 import logging
 import os
 import time
-import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+
+if __package__:
+    from . import cfn_response
+else:  # Lambda puts this folder at the root of its package
+    import cfn_response  # type: ignore[import-not-found,no-redef]
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -43,8 +52,7 @@ NODECLASS_TAG = "karpenter.k8s.aws/ec2nodeclass"
 REGION_TAG = "topology.kubernetes.io/region"
 # Instance states that still hold an ENI in the VPC; `terminated` is the only finished state.
 LIVE_STATES = ("pending", "running", "shutting-down", "stopping", "stopped")
-# Seconds kept back from the Lambda's remaining time to report to CloudFormation.
-RESPONSE_RESERVE_SECONDS = 30
+POLL_SECONDS = 10.0
 
 
 class CleanupError(Exception):
@@ -91,13 +99,11 @@ def terminate_instances(
     ec2: Any,
     cluster_name: str,
     *,
-    deadline: float,
-    poll_seconds: float = 10.0,
-    clock: Callable[[], float] | None = None,
+    out_of_time: Callable[[], bool],
+    poll_seconds: float = POLL_SECONDS,
     sleep: Callable[[float], None] | None = None,
 ) -> list[str]:
     """Terminate this cluster's Karpenter instances and wait until none is left running."""
-    clock = clock or time.monotonic
     sleep = sleep or time.sleep
     requested: list[str] = []
     while True:
@@ -105,26 +111,32 @@ def terminate_instances(
         if not remaining:
             return requested
         new = [i for i in remaining if i not in requested]
-        if new:
-            # TerminateInstances takes at most 1000 IDs per call.
-            for start in range(0, len(new), 1000):
-                ec2.terminate_instances(InstanceIds=new[start : start + 1000])
-            requested.extend(new)
-            logger.info("terminating %d instance(s): %s", len(new), ", ".join(new))
-        if clock() + poll_seconds > deadline:
-            raise CleanupError(
-                f"instances of cluster {cluster_name} still not terminated at the deadline: "
-                + ", ".join(remaining)
-            )
+        # TerminateInstances takes at most 1000 IDs per call.
+        for start in range(0, len(new), 1000):
+            _check_time(out_of_time, f"instances of cluster {cluster_name} not yet terminated", remaining)
+            ec2.terminate_instances(InstanceIds=new[start : start + 1000])
+            requested.extend(new[start : start + 1000])
+            logger.info("terminating %s", ", ".join(new[start : start + 1000]))
+        _check_time(out_of_time, f"instances of cluster {cluster_name} still not terminated", remaining)
         sleep(poll_seconds)
 
 
-def delete_launch_templates(ec2: Any, cluster_name: str) -> list[str]:
+def _check_time(out_of_time: Callable[[], bool], what: str, left: Iterable[str]) -> None:
+    if out_of_time():
+        raise CleanupError(f"{what} when time ran out: {', '.join(left) or 'none listed yet'}")
+
+
+def delete_launch_templates(ec2: Any, cluster_name: str, *, out_of_time: Callable[[], bool]) -> list[str]:
     """Delete the launch templates that Karpenter created for this cluster."""
     deleted: list[str] = []
     paginator = ec2.get_paginator("describe_launch_templates")
     for page in paginator.paginate(Filters=_owned_filters(cluster_name)):
         for template in page["LaunchTemplates"]:
+            _check_time(
+                out_of_time,
+                f"launch templates of cluster {cluster_name} left",
+                [template["LaunchTemplateName"]],
+            )
             try:
                 ec2.delete_launch_template(LaunchTemplateId=template["LaunchTemplateId"])
             except ClientError as error:
@@ -145,19 +157,28 @@ def _tags(iam: Any, profile_name: str) -> dict[str, str]:
     return tags
 
 
-def _profiles(iam: Any) -> Iterable[dict[str, Any]]:
+def profile_path(cluster_name: str, region: str) -> str:
+    """The IAM path under which Karpenter 1.14 creates this cluster's instance profiles."""
+    return f"/karpenter/{region}/{cluster_name}/"
+
+
+def _profiles(iam: Any, path_prefix: str) -> Iterable[dict[str, Any]]:
     # ListInstanceProfiles returns no tags (IAM list calls return a subset of attributes), so each
     # profile's tags are read with GetInstanceProfile, the call Karpenter's own policy grants for
-    # reading profiles. Karpenter names its profiles `<cluster>_<hash>`; the tags decide, not names.
-    for page in iam.get_paginator("list_instance_profiles").paginate():
-        yield from page["InstanceProfiles"]
+    # reading profiles. The path prefix keeps the listing to this cluster's profiles, however many
+    # the account holds; the check of the path is for a listing that ignores the prefix.
+    for page in iam.get_paginator("list_instance_profiles").paginate(PathPrefix=path_prefix):
+        yield from (p for p in page["InstanceProfiles"] if p.get("Path", "").startswith(path_prefix))
 
 
-def delete_instance_profiles(iam: Any, cluster_name: str, region: str) -> list[str]:
+def delete_instance_profiles(
+    iam: Any, cluster_name: str, region: str, *, out_of_time: Callable[[], bool]
+) -> list[str]:
     """Delete the instance profiles that Karpenter created for this cluster in this region."""
     deleted: list[str] = []
-    for profile in _profiles(iam):
+    for profile in _profiles(iam, profile_path(cluster_name, region)):
         name = profile["InstanceProfileName"]
+        _check_time(out_of_time, f"instance profiles of cluster {cluster_name} left", [name])
         try:
             tags = _tags(iam, name)
             if (
@@ -181,11 +202,10 @@ def cleanup(
     cluster_name: str,
     *,
     region: str,
-    deadline: float,
+    out_of_time: Callable[[], bool],
     ec2: Any = None,
     iam: Any = None,
-    poll_seconds: float = 10.0,
-    clock: Callable[[], float] | None = None,
+    poll_seconds: float = POLL_SECONDS,
     sleep: Callable[[float], None] | None = None,
 ) -> CleanupReport:
     """Remove every instance, launch template and instance profile Karpenter left for the cluster.
@@ -199,61 +219,38 @@ def cleanup(
     iam = iam or boto3.client("iam")
     report = CleanupReport()
     report.terminated_instances = terminate_instances(
-        ec2, cluster_name, deadline=deadline, poll_seconds=poll_seconds, clock=clock, sleep=sleep
+        ec2, cluster_name, out_of_time=out_of_time, poll_seconds=poll_seconds, sleep=sleep
     )
-    report.deleted_launch_templates = delete_launch_templates(ec2, cluster_name)
-    report.deleted_instance_profiles = delete_instance_profiles(iam, cluster_name, region)
+    report.deleted_launch_templates = delete_launch_templates(ec2, cluster_name, out_of_time=out_of_time)
+    report.deleted_instance_profiles = delete_instance_profiles(
+        iam, cluster_name, region, out_of_time=out_of_time
+    )
     return report
 
 
-def _send(event: dict[str, Any], status: str, reason: str, physical_id: str) -> None:
-    body = json.dumps(
-        {
-            "Status": status,
-            "Reason": reason[:3500],
-            "PhysicalResourceId": physical_id,
-            "StackId": event["StackId"],
-            "RequestId": event["RequestId"],
-            "LogicalResourceId": event["LogicalResourceId"],
-            "NoEcho": False,
-            "Data": {},
-        }
-    ).encode()
-    request = urllib.request.Request(
-        event["ResponseURL"],
-        data=body,
-        method="PUT",
-        headers={"Content-Type": "", "Content-Length": str(len(body))},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # the pre-signed S3 URL from CloudFormation
-        logger.info("CloudFormation response: %s %s", status, response.status)
-
-
 def handler(event: dict[str, Any], context: Any) -> None:
-    """CloudFormation custom resource entry point: cleans up on Delete, answers every request."""
+    """CloudFormation custom resource entry point: cleans up on a stack delete, answers every request."""
     logged = {key: value for key, value in event.items() if key != "ResponseURL"}
     logger.info("event: %s", json.dumps(logged))
-    props = event.get("ResourceProperties", {})
-    cluster_name = props.get("ClusterName", "")
-    physical_id = event.get("PhysicalResourceId") or f"karpenter-cleanup-{cluster_name}"
-    status, reason = "SUCCESS", "nothing to do"
+    cluster_name = event.get("ResourceProperties", {}).get("ClusterName", "")
+    status, reason = "SUCCESS", "nothing to do on create or update"
     try:
         if event["RequestType"] == "Delete":
-            region = os.environ.get("AWS_REGION", "")
-            budget = context.get_remaining_time_in_millis() / 1000 - RESPONSE_RESERVE_SECONDS
-            report = cleanup(cluster_name, region=region, deadline=time.monotonic() + budget)
-            reason = report.summary()
-            logger.info("%s for cluster %s", reason, cluster_name)
-    except CleanupError as error:
+            if cfn_response.stack_is_being_torn_down(event):
+                report = cleanup(
+                    cluster_name,
+                    region=os.environ.get("AWS_REGION", ""),
+                    out_of_time=lambda: cfn_response.out_of_time(context),
+                )
+                reason = f"{report.summary()} for cluster {cluster_name}"
+            else:
+                reason = (
+                    f"stack is not being deleted or rolled back: nodes of cluster {cluster_name} left alone"
+                )
+    except (CleanupError, ClientError) as error:
         status, reason = "FAILED", f"karpenter cleanup for cluster {cluster_name}: {error}"
-    except ClientError as error:
-        status, reason = "FAILED", f"karpenter cleanup for cluster {cluster_name}: AWS error {error}"
     except Exception as error:
         logger.exception("unexpected error")
-        status, reason = (
-            "FAILED",
-            f"karpenter cleanup for cluster {cluster_name}: {type(error).__name__}: {error}",
-        )
-    if status == "FAILED":
-        logger.error(reason)
-    _send(event, status, reason, physical_id)
+        status, reason = "FAILED", f"karpenter cleanup of {cluster_name}: {type(error).__name__}: {error}"
+    logger.info(reason)
+    cfn_response.respond(event, context, status, reason=reason)

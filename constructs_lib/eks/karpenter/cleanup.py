@@ -1,0 +1,170 @@
+"""Karpenter's teardown backstop: terminate what Karpenter launched for a cluster and left behind.
+
+Nodes, launch templates and instance profiles that Karpenter creates are not CloudFormation
+resources. This custom resource is deleted after the NodePools, the EC2NodeClass and the charts,
+and before the node role and the cluster; its handler (`runtime/cleanup.py`) acts only while its
+stack is being deleted or rolled back.
+
+Its shape repeats `eks/_direct_custom_resource.py` (and `ecr/cleanup.py`) on purpose: this folder
+is a unit that copies alone, so it imports nothing from the rest of `eks/`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from ._nag import acknowledge
+from .controller_policies import NODECLASS_TAG, NODEPOOL_TAG, REGION_TAG
+
+_PROFILE_ARN = "arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/*"
+
+
+class KarpenterCleanup(Construct):
+    """One Lambda function as a direct custom resource: no provider framework, no state machine.
+
+    A `cr.Provider` would add its own framework function (and a state machine for a waiting
+    `isComplete`); the cleanup waits inside one invocation instead, within `timeout`. The caller
+    orders it: make the charts depend on `resource`, and `resource` on the node role and cluster
+    (`Karpenter` does both).
+
+    Attributes: `resource` (the custom resource), `function`, `role`, `policy`, `log_group`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cluster_name: str,
+        timeout: cdk.Duration,
+        log_retention: logs.RetentionDays,
+        removal_policy: cdk.RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(
+            self, "LogGroup", retention=log_retention, removal_policy=removal_policy
+        )
+        # Its own role, so that the function gets write access to its log group only (the
+        # default role's AWSLambdaBasicExecutionRole may create log groups anywhere).
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            role=self.role,
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="cleanup.handler",
+            # Bytecode caches would change the asset hash (and the function) from run to run.
+            code=lambda_.Code.from_asset(
+                str(Path(__file__).parent / "runtime"), exclude=["__pycache__", "*.pyc"]
+            ),
+            timeout=timeout,
+            memory_size=256,
+            log_group=self.log_group,
+            # CloudFormation invokes it asynchronously and does not retry: a retried Delete would
+            # race the failure that the ServiceTimeout already reports.
+            retry_attempts=0,
+            description="Terminates instances and deletes launch templates and instance profiles "
+            "that Karpenter left for the cluster, on stack delete",
+        )
+        self.policy = iam.Policy(self, "Policy", statements=self._statements(cluster_name), roles=[self.role])
+
+        self.resource = cdk.CustomResource(
+            self,
+            "Resource",
+            service_token=self.function.function_arn,
+            resource_type="Custom::KarpenterCleanup",
+            properties={"ClusterName": cluster_name},
+            # If the function dies without answering, CloudFormation gives up after this rather
+            # than after the default hour.
+            service_timeout=timeout.plus(cdk.Duration.minutes(2)),
+        )
+        # Deleted before its permissions and its logs, which its Delete still needs.
+        for dependency in (self.policy, self.role, self.log_group):
+            self.resource.node.add_dependency(dependency)
+        scoped_by_tags = (
+            "Karpenter names its {what} at run time; a condition limits deletion to those tagged "
+            "kubernetes.io/cluster/<cluster>=owned with {tag}, as the controller's own policy does."
+        )
+        ec2_arn = "arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>"
+        acknowledge(
+            self.policy,
+            {
+                "AwsSolutions-IAM5[Resource::*]": "DescribeInstances, DescribeLaunchTemplates and "
+                "ListInstanceProfiles support no resource-level scoping, and they only read.",
+                f"AwsSolutions-IAM5[Resource::{ec2_arn}:instance/*]": scoped_by_tags.format(
+                    what="instances", tag="a karpenter.sh/nodepool tag"
+                ),
+                f"AwsSolutions-IAM5[Resource::{ec2_arn}:launch-template/*]": scoped_by_tags.format(
+                    what="launch templates", tag="a karpenter.sh/nodepool tag"
+                ),
+                f"AwsSolutions-IAM5[Resource::{_PROFILE_ARN}]": scoped_by_tags.format(
+                    what="instance profiles", tag="this region and an EC2NodeClass tag (reading is harmless)"
+                ),
+            },
+        )
+
+    def _statements(self, cluster_name: str) -> list[iam.PolicyStatement]:
+        """The cleanup's IAM: the controller's own deletion conditions, nothing wider."""
+        partition, region, account = cdk.Aws.PARTITION, cdk.Aws.REGION, cdk.Aws.ACCOUNT_ID
+        cluster_key = f"kubernetes.io/cluster/{cluster_name}"
+        owned: Any = {f"aws:ResourceTag/{cluster_key}": "owned"}
+        profile_owned: Any = {
+            f"aws:ResourceTag/{cluster_key}": "owned",
+            f"aws:ResourceTag/{REGION_TAG}": region,
+        }
+        if cdk.Token.is_unresolved(cluster_name):
+            # A token cluster name inside a condition key needs CfnJson to resolve at deploy time.
+            owned = cdk.CfnJson(self, "ConditionKeys", value=owned)
+            profile_owned = cdk.CfnJson(self, "ProfileConditionKeys", value=profile_owned)
+        return [
+            iam.PolicyStatement(
+                sid="DescribeClusterResources",
+                # Describe calls support no resource-level scoping.
+                actions=["ec2:DescribeInstances", "ec2:DescribeLaunchTemplates"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:RequestedRegion": region}},
+            ),
+            iam.PolicyStatement(
+                sid="DeleteClusterInstancesAndLaunchTemplates",
+                actions=["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
+                resources=[
+                    f"arn:{partition}:ec2:{region}:{account}:instance/*",
+                    f"arn:{partition}:ec2:{region}:{account}:launch-template/*",
+                ],
+                conditions={"StringEquals": owned, "StringLike": {f"aws:ResourceTag/{NODEPOOL_TAG}": "*"}},
+            ),
+            iam.PolicyStatement(
+                sid="ListInstanceProfiles",
+                actions=["iam:ListInstanceProfiles"],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="ReadInstanceProfiles",
+                actions=["iam:GetInstanceProfile", "iam:ListInstanceProfileTags"],
+                resources=[f"arn:{partition}:iam::{account}:instance-profile/*"],
+            ),
+            iam.PolicyStatement(
+                sid="ReadOwnStack",
+                # The handler deletes only while its own stack is being deleted or rolled back.
+                actions=["cloudformation:DescribeStacks"],
+                resources=[cdk.Aws.STACK_ID],
+            ),
+            iam.PolicyStatement(
+                sid="DeleteClusterInstanceProfiles",
+                actions=["iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
+                resources=[f"arn:{partition}:iam::{account}:instance-profile/*"],
+                conditions={
+                    "StringEquals": profile_owned,
+                    "StringLike": {f"aws:ResourceTag/{NODECLASS_TAG}": "*"},
+                },
+            ),
+        ]
