@@ -32,7 +32,7 @@ STAGE_NAME := $(if $(CONFIG),$(CONFIG),$(or $(STAGE),sandbox))
 OPS := $(PY) -m ops $(if $(CONFIG),--config $(CONFIG),$(if $(STAGE),--stage $(STAGE)))
 
 .PHONY: help setup synth test lint typecheck unit bootstrap deploy diff destroy lock clean \
-	preflight cost deploy-all verify destroy-all needs-stack announce
+	preflight cost deploy-all verify destroy-all needs-stack announce diagram
 
 help:
 	@echo "Every target takes STAGE=name (config/<name>.yaml, default sandbox) or CONFIG=file.yaml."
@@ -47,6 +47,7 @@ help:
 	@echo "make diff [STACK=Name]            compare with what is deployed"
 	@echo "make destroy STACK=Name           delete one stack (and what depends on it; Registry takes RegistryReplica)"
 	@echo "make destroy-all                  delete every stack of the stage, then list anything still tagged"
+	@echo "make diagram                      redraw the architecture diagram in README.md and README.ja.md"
 	@echo "make lock                         re-pin Python dependencies after editing pyproject.toml"
 
 setup: $(STAMP)/python $(STAMP)/node
@@ -75,15 +76,14 @@ lint: setup
 typecheck: setup
 	$(PY) -m mypy
 
-# mypy (cold: most of a minute on aws-cdk-lib's stubs) and the tests run side by side; their
-# output is printed in a fixed order once both are done, the test summary last.
+# mypy (cold: most of a minute on aws-cdk-lib's stubs) runs in the background while pytest prints
+# its progress as it goes; mypy's result follows, and the target fails if either failed.
 test: lint
-	@echo "mypy and pytest, side by side..."
+	@echo "$(PY) -m pytest -q   (mypy in the background)"
 	@$(PY) -m mypy > $(STAMP)/mypy.log 2>&1 & types=$$!; \
-	$(PY) -m pytest -q > $(STAMP)/pytest.log 2>&1; tests=$$?; \
+	$(PY) -m pytest -q; tests=$$?; \
 	wait $$types; typed=$$?; \
 	echo "$(PY) -m mypy"; cat $(STAMP)/mypy.log; \
-	echo "$(PY) -m pytest -q"; cat $(STAMP)/pytest.log; \
 	test $$typed -eq 0 && test $$tests -eq 0
 
 unit: setup
@@ -131,6 +131,10 @@ verify: synth
 destroy-all: announce synth
 	stacks="$$($(OPS) select destroy)" && $(CDK) destroy --app cdk.out $$stacks $(CDK_ARGS)
 	@$(OPS) leftovers
+
+# Redraws the Mermaid block between the markers of both READMEs from what app.py composes (offline).
+diagram: setup
+	$(PY) -m ops.diagram
 
 lock: $(STAMP)/python
 	$(VENV)/bin/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \
