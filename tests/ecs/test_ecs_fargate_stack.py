@@ -6,7 +6,6 @@ import json
 
 import pytest
 from aws_cdk.assertions import Capture, Match
-from cfnlint.api import ManualArgs, lint_file
 
 from tests.ecs.conftest import EcsSynth
 from tests.helpers import logical_id, render
@@ -434,12 +433,12 @@ def test_logical_ids_of_stateful_resources_are_pinned(ecs_sandbox: EcsSynth) -> 
 
 
 @pytest.mark.parametrize("stage", ["ecs_sandbox", "ecs_production"])
-def test_stack_passes_cfn_lint_and_cdk_nag(stage: str, request: pytest.FixtureRequest) -> None:
+def test_stack_has_no_unacknowledged_cdk_nag_finding_beside_the_stand_ins(
+    stage: str, request: pytest.FixtureRequest
+) -> None:
+    # cfn-lint reads the stack's template as app.py composes it, for both stages, in
+    # tests/test_validators.py; the stand-ins change only how it refers to the other stacks.
     synth: EcsSynth = request.getfixturevalue(stage)
-    matches = lint_file(
-        synth.template_path, config=ManualArgs(regions=["ap-northeast-1"], ignore_checks=["W3005"])
-    )
-    assert [str(m) for m in matches] == []
     assert synth.nag_violations() == []
 
 
