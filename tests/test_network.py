@@ -20,8 +20,8 @@ def network(sandbox: Synthesized) -> Template:
 
 
 @pytest.fixture(scope="module")
-def production_network(synth_with) -> Template:
-    return synth_with(only_network(load_config(stage="production"))).template("Network")
+def production_network(production: Synthesized) -> Template:
+    return production.template("Network")
 
 
 def subnets_of_tier(template: Template, tier: str) -> dict[str, Any]:
