@@ -183,12 +183,11 @@ def test_replica_key_logical_id_is_pinned(replica: RegistryReplicaStack) -> None
     assert logical_id(replica.key.node.default_child) == "RepositoryKey0F9BF672"
 
 
-def test_production_retains_the_replica_key() -> None:
-    config = registry_only(load_config(stage="production"))
-    replica = compose(config)["RegistryReplica"]
+def test_production_retains_the_replica_key(production: Synthesized) -> None:
+    replica = production.stacks["RegistryReplica"]
     assert isinstance(replica, RegistryReplicaStack)
-    resources = Template.from_stack(replica).to_json()["Resources"]
-    assert resources[logical_id(replica.key.node.default_child)]["DeletionPolicy"] == "Retain"
+    resources = production.template_json("RegistryReplica")["Resources"]
+    assert resources[logical_id(replica.key)]["DeletionPolicy"] == "Retain"
 
 
 # --- when it exists ---------------------------------------------------------------------------
