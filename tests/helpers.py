@@ -29,13 +29,43 @@ def logical_id(construct: Any) -> str:
     """The logical id of an L1 resource, or of the resource behind an L2 construct, however deep.
 
     HelmChart, CustomResource and our own wrappers hold their CfnResource a level or two down.
+    The id is the one written in the template: where CDK overrides the generated id (a generated
+    secret, an instance whose user data forces replacement), the override.
     """
     element = construct
     while not isinstance(element, cdk.CfnElement):
         child = element.node.default_child
         assert child is not None, f"{construct.node.path} wraps no CloudFormation resource"
         element = child
-    return cdk.Stack.of(element).get_logical_id(element)
+    return str(cdk.Stack.of(element).resolve(element.logical_id))
+
+
+def render(value: Any) -> str:
+    """A template string value as text: `Fn::Join` joined, `Ref` and `Fn::GetAtt` as `<Id>` / `<Id.Attr>`.
+
+    For asserting on what a value reads as (an ARN, a shell command in an output) without
+    matching on the serialized JSON around it.
+    """
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(render(part) for part in parts)
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    if "Fn::GetAtt" in value:
+        return "<{}.{}>".format(*value["Fn::GetAtt"])
+    raise AssertionError(f"unexpected template value {value!r}")
+
+
+def intrinsics(value: Any) -> set[str]:
+    """The names of the intrinsic functions (`Fn::ImportValue`, `Ref`, ...) used anywhere in `value`."""
+    if isinstance(value, list):
+        return set().union(*(intrinsics(item) for item in value))
+    if isinstance(value, dict):
+        names = {key for key in value if key == "Ref" or key.startswith("Fn::")}
+        return names.union(*(intrinsics(item) for item in value.values()))
+    return set()
 
 
 def parse_json_property(value: Any) -> Any:

@@ -11,7 +11,7 @@ from aws_cdk.assertions import Capture, Match, Template
 from constructs_lib.network import DualStackVpc, DualStackVpcProps
 from stacks.config import load_config
 from tests.conftest import Synthesized
-from tests.helpers import only_network
+from tests.helpers import logical_id, only_network
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +20,8 @@ def network(sandbox: Synthesized) -> Template:
 
 
 @pytest.fixture(scope="module")
-def production_network(synth_with) -> Template:
-    return synth_with(only_network(load_config(stage="production"))).template("Network")
+def production_network(production: Synthesized) -> Template:
+    return production.template("Network")
 
 
 def subnets_of_tier(template: Template, tier: str) -> dict[str, Any]:
@@ -144,8 +144,7 @@ def test_stack_carries_the_stage_and_project_tags(network: Template) -> None:
 def test_vpc_logical_id_is_pinned(sandbox: Synthesized) -> None:
     # Renaming the construct would replace the VPC and everything in it.
     stack = sandbox.stacks["Network"]
-    vpc = stack.network.vpc.node.default_child  # type: ignore[attr-defined]
-    assert stack.get_logical_id(vpc) == "Vpc49347EA9"
+    assert logical_id(stack.network.vpc) == "Vpc49347EA9"  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,6 @@ class EcsSynth:
     stack: EcsFargateStack
     cache: FakePullThroughCache
     template: Template
-    template_path: Path
     outdir: Path
     error: Exception | None
 
@@ -55,7 +54,6 @@ def synthesize(config: AppConfig) -> Iterator[EcsSynth]:
             stack=stack,
             cache=cache,
             template=Template.from_json(json.loads(path.read_text())),
-            template_path=path,
             outdir=Path(outdir),
             error=error,
         )

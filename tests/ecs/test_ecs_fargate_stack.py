@@ -6,10 +6,9 @@ import json
 
 import pytest
 from aws_cdk.assertions import Capture, Match
-from cfnlint.api import ManualArgs, lint_file
 
 from tests.ecs.conftest import EcsSynth
-from tests.helpers import logical_id
+from tests.helpers import logical_id, render
 
 
 def resource_of(synth: EcsSynth, construct: object) -> dict:
@@ -97,8 +96,10 @@ def test_graviton_task_is_arm64_linux_and_pulls_through_the_cache(ecs_sandbox: E
     assert task["RuntimePlatform"] == {"CpuArchitecture": "ARM64", "OperatingSystemFamily": "LINUX"}
     assert (task["Cpu"], task["Memory"]) == ("256", "512")
     (container,) = task["ContainerDefinitions"]
-    image = json.dumps(container["Image"])
-    assert "/ecr-public/nginx/nginx-unprivileged:stable" in image and "AWS::AccountId" in image
+    # This account's registry, under the pull-through cache's prefix for ECR Public.
+    assert render(container["Image"]) == (
+        "<AWS::AccountId>.dkr.ecr.<AWS::Region>.<AWS::URLSuffix>/ecr-public/nginx/nginx-unprivileged:stable"
+    )
     assert container["LinuxParameters"]["InitProcessEnabled"] is True
     assert container["ReadonlyRootFilesystem"] is False, "ECS Exec needs a writable root file system"
 
@@ -139,7 +140,8 @@ def test_load_balancer_is_internet_facing_dual_stack_in_public_subnets(ecs_sandb
     lb = resource_of(ecs_sandbox, ecs_sandbox.stack.graviton.load_balancer)["Properties"]
     assert lb["IpAddressType"] == "dualstack"
     assert lb["Scheme"] == "internet-facing"
-    assert all("PublicSubnet" in json.dumps(subnet) for subnet in lb["Subnets"])
+    vpc = ecs_sandbox.stack.cluster.cluster.vpc
+    assert lb["Subnets"] == [ecs_sandbox.stack.resolve(subnet.subnet_id) for subnet in vpc.public_subnets]
     assert {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"} in lb[
         "LoadBalancerAttributes"
     ]
@@ -198,7 +200,8 @@ def test_graviton_service_deploys_safely_with_exec_spot_and_private_subnets(ecs_
     assert "LaunchType" not in props
     network = props["NetworkConfiguration"]["AwsvpcConfiguration"]
     assert network["AssignPublicIp"] == "DISABLED"
-    assert all("PrivateSubnet" in json.dumps(subnet) for subnet in network["Subnets"])
+    private = ecs_sandbox.stack.cluster.cluster.vpc.private_subnets
+    assert network["Subnets"] == [ecs_sandbox.stack.resolve(subnet.subnet_id) for subnet in private]
     assert "DesiredCount" not in props, "a deploy must not reset a scaled-out service"
     # Created after the capacity provider association (and deleted before it).
     association = ecs_sandbox.template.find_resources("AWS::ECS::ClusterCapacityProviderAssociations")
@@ -287,7 +290,20 @@ def test_image_build_pushes_both_architectures_and_a_manifest_list(ecs_sandbox: 
     assert not [c for c in commands if c.startswith("docker manifest")]
     assert "docker buildx version" in spec["phases"]["pre_build"]["commands"]
     variables = {v["Name"]: v["Value"] for v in props["Environment"]["EnvironmentVariables"]}
-    assert "dkr.ecr" in json.dumps(variables["REPOSITORY_URI"])
+    repository = ecs_sandbox.stack.node.root.node.find_child("Registry").node.find_child("AppRepository")
+    # This account's registry in the stack's region, and the application repository's name there.
+    assert variables["REPOSITORY_URI"] == {
+        "Fn::Join": [
+            "",
+            [
+                {"Ref": "AWS::AccountId"},
+                ".dkr.ecr.ap-northeast-1.",
+                {"Ref": "AWS::URLSuffix"},
+                "/",
+                ecs_sandbox.stack.resolve(repository.repository_name),  # type: ignore[attr-defined]
+            ],
+        ]
+    }
 
 
 def test_image_build_may_push_to_the_app_repository(ecs_sandbox: EcsSynth) -> None:
@@ -335,28 +351,65 @@ def test_task_roles_may_open_exec_channels_and_write_the_session_log(
 ) -> None:
     task_definition = getattr(ecs_sandbox.stack, service).task_definition
     role_id = logical_id(task_definition.task_role)
+    exec_key = logical_id(ecs_sandbox.stack.cluster.exec_key)
+    exec_sessions = logical_id(ecs_sandbox.stack.cluster.exec_log_group)
+    ecs_sandbox.template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": role_id}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": Match.array_with(
+                                    ["ssmmessages:CreateControlChannel", "ssmmessages:OpenDataChannel"]
+                                ),
+                                "Effect": "Allow",
+                            }
+                        ),
+                        Match.object_like(
+                            {
+                                "Action": Match.array_with(["kms:Decrypt", "kms:GenerateDataKey"]),
+                                "Resource": {"Fn::GetAtt": [exec_key, "Arn"]},
+                            }
+                        ),
+                    ]
+                )
+            },
+        },
+    )
+    # The session log: only the exec sessions' group, not every group of the account.
     statements = Capture()
     ecs_sandbox.template.has_resource_properties(
         "AWS::IAM::Policy", {"Roles": [{"Ref": role_id}], "PolicyDocument": {"Statement": statements}}
     )
-    text = json.dumps(statements.as_array())
-    for action in ("ssmmessages:CreateControlChannel", "ssmmessages:OpenDataChannel", "logs:PutLogEvents"):
-        assert action in text
-    assert logical_id(ecs_sandbox.stack.cluster.exec_key) in text
+    (put,) = [s for s in statements.as_array() if "logs:PutLogEvents" in s["Action"]]
+    assert render(put["Resource"]).endswith(f":log-group:<{exec_sessions}>:*")
 
 
 # --- 5. Outputs ---
 
 
 def test_outputs_give_the_url_the_exec_commands_and_the_build_command(ecs_sandbox: EcsSynth) -> None:
-    outputs = ecs_sandbox.template.to_json()["Outputs"]
+    stack = ecs_sandbox.stack
+    written = ecs_sandbox.template.to_json()["Outputs"]
+    outputs = {name: render(output["Value"]) for name, output in written.items()}
     assert set(outputs) == {"ServiceUrl", "GravitonExecCommand", "WindowsExecCommand", "BuildCommand"}
-    assert "DNSName" in json.dumps(outputs["ServiceUrl"]["Value"])
-    graviton = json.dumps(outputs["GravitonExecCommand"]["Value"])
-    assert "aws ecs execute-command" in graviton and "--container web" in graviton and "/bin/sh" in graviton
-    windows = json.dumps(outputs["WindowsExecCommand"]["Value"])
-    assert "--container windows" in windows and "powershell.exe" in windows
-    assert "aws codebuild start-build" in json.dumps(outputs["BuildCommand"]["Value"])
+    assert outputs["ServiceUrl"] == f"http://<{logical_id(stack.graviton.load_balancer)}.DNSName>/"
+    cluster = f"--cluster <{logical_id(stack.cluster.cluster)}>"
+    graviton = outputs["GravitonExecCommand"]
+    assert graviton.startswith(f"aws ecs execute-command --region ap-northeast-1 {cluster} ")
+    assert f"--service-name <{logical_id(stack.graviton.service)}.Name>" in graviton
+    assert graviton.endswith("--container web --interactive --command /bin/sh")
+    windows = outputs["WindowsExecCommand"]
+    assert windows.startswith(f"aws ecs execute-command --region ap-northeast-1 {cluster} ")
+    assert f"--service-name <{logical_id(stack.windows.service)}.Name>" in windows
+    assert windows.endswith("--container windows --interactive --command powershell.exe")
+    project = logical_id(stack.image_build.project)
+    assert outputs["BuildCommand"] == (
+        f"aws codebuild start-build --region ap-northeast-1 --project-name <{project}>"
+    )
 
 
 # --- Stateful resources and validators ---
@@ -380,12 +433,12 @@ def test_logical_ids_of_stateful_resources_are_pinned(ecs_sandbox: EcsSynth) -> 
 
 
 @pytest.mark.parametrize("stage", ["ecs_sandbox", "ecs_production"])
-def test_stack_passes_cfn_lint_and_cdk_nag(stage: str, request: pytest.FixtureRequest) -> None:
+def test_stack_has_no_unacknowledged_cdk_nag_finding_beside_the_stand_ins(
+    stage: str, request: pytest.FixtureRequest
+) -> None:
+    # cfn-lint reads the stack's template as app.py composes it, for both stages, in
+    # tests/test_validators.py; the stand-ins change only how it refers to the other stacks.
     synth: EcsSynth = request.getfixturevalue(stage)
-    matches = lint_file(
-        synth.template_path, config=ManualArgs(regions=["ap-northeast-1"], ignore_checks=["W3005"])
-    )
-    assert [str(m) for m in matches] == []
     assert synth.nag_violations() == []
 
 

@@ -6,8 +6,6 @@ resources are tested against moto in `test_runtime.py`.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from aws_cdk.assertions import Match
 
@@ -15,7 +13,13 @@ from stacks.config import ConfigError
 from stacks.config.ecs import EcsConfig
 from stacks.config.loader import build
 from tests.ecs.conftest import EcsSynth
-from tests.helpers import logical_id
+from tests.helpers import logical_id, render
+
+
+def actions(statement: dict) -> list[str]:
+    """A policy statement's actions, one or many."""
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
 
 
 def resource_of(synth: EcsSynth, construct: object) -> dict:
@@ -91,13 +95,16 @@ def test_insights_guard_may_delete_only_that_group_and_read_its_own_stack(ecs_sa
         statement
         for policy in ecs_sandbox.template.find_resources("AWS::IAM::Policy").values()
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if "logs:DeleteLogGroup" in json.dumps(statement)
+        if "logs:DeleteLogGroup" in actions(statement)
     ]
     assert len(statements) == 1
-    resources = json.dumps(statements[0]["Resource"])
     name = ecs_sandbox.stack.cluster.cluster_name
-    assert f"log-group:/aws/ecs/containerinsights/{name}/performance" in resources
-    assert resources.count("log-group:") == 2  # the ARN with and without its trailing :*
+    group = (
+        "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
+        f"log-group:/aws/ecs/containerinsights/{name}/performance"
+    )
+    # The group's ARN with and without its trailing :*, and nothing else.
+    assert [render(arn) for arn in statements[0]["Resource"]] == [group, f"{group}:*"]
     ecs_sandbox.template.has_resource_properties(
         "AWS::IAM::Policy",
         {
@@ -138,7 +145,13 @@ def test_custom_resource_functions_do_not_retry_and_log_to_their_own_encrypted_g
         policies = ecs_sandbox.template.find_resources(
             "AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": role_id}]}}
         )
-        assert policies and "logs:CreateLogGroup" not in json.dumps(policies)
+        granted = {
+            action
+            for policy in policies.values()
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            for action in actions(statement)
+        }
+        assert granted and not granted & {"logs:CreateLogGroup", "logs:*", "*"}
 
 
 def test_production_retains_the_insights_group_and_has_no_guard(ecs_production: EcsSynth) -> None:
@@ -180,16 +193,20 @@ def test_logs_key_rotates_and_admits_cloudwatch_logs_for_this_stacks_groups_only
     logs_statements = [
         s
         for s in key["KeyPolicy"]["Statement"]
-        if "logs.ap-northeast-1." in json.dumps(s.get("Principal", {}).get("Service"))
+        if "Service" in s.get("Principal", {})
+        and render(s["Principal"]["Service"]) == "logs.ap-northeast-1.<AWS::URLSuffix>"
     ]
     patterns = [
-        json.dumps(s["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]) for s in logs_statements
+        render(s["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]) for s in logs_statements
     ]
-    assert len(patterns) == 2
-    assert all(":log-group:" in p for p in patterns)
-    assert any(p.endswith(':log-group:EcsFargate-*"]]}') for p in patterns)
+    # The stack's generated group names, and the one group Container Insights names itself.
     name = ecs_sandbox.stack.cluster.insights_log_group_name
-    assert any(p.endswith(f':log-group:{name}"]]}}') for p in patterns)
+    assert sorted(patterns) == sorted(
+        [
+            "arn:aws:logs:ap-northeast-1:<AWS::AccountId>:log-group:EcsFargate-*",
+            f"arn:aws:logs:ap-northeast-1:<AWS::AccountId>:log-group:{name}",
+        ]
+    )
 
 
 # --- Network: what the tasks may reach ---
@@ -237,7 +254,7 @@ def test_fails_when_no_certificate_is_given_and_plain_http_is_not_asked_for() ->
 def test_production_puts_a_managed_rules_web_acl_on_the_load_balancer(ecs_production: EcsSynth) -> None:
     graviton = ecs_production.stack.graviton
     assert graviton.web_acl is not None
-    acl_id = ecs_production.stack.get_logical_id(graviton.web_acl)
+    acl_id = logical_id(graviton.web_acl)
     acl = ecs_production.template.to_json()["Resources"][acl_id]["Properties"]
     assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
     groups = {r["Statement"]["ManagedRuleGroupStatement"]["Name"] for r in acl["Rules"]}

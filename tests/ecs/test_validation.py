@@ -26,6 +26,7 @@ from constructs_lib.ecs import (
 from stacks.config import ConfigError, load_config
 from stacks.config.ecs import EcsConfig
 from stacks.config.loader import build
+from tests.helpers import logical_id
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = ecs.ContainerImage.from_registry("public.ecr.aws/nginx/nginx:stable")
@@ -153,8 +154,7 @@ def test_https_listener_with_redirect_when_a_certificate_is_given() -> None:
             for r in Template.from_stack(stack)
             .find_resources("AWS::ElasticLoadBalancingV2::Listener")
             .values()
-            if service.load_balancer.node.path.split("/")[-2]
-            in json.dumps(r["Properties"]["LoadBalancerArn"])
+            if r["Properties"]["LoadBalancerArn"] == {"Ref": logical_id(service.load_balancer)}
         )
     }
     assert listeners == {(443, "HTTPS"): "forward", (80, "HTTP"): "redirect"}
@@ -210,12 +210,13 @@ def test_without_high_resolution_metrics_cpu_tracking_uses_the_60_second_metric(
     service = graviton(scope, high_resolution_metrics=False)
     cfn_service = service.service.node.default_child
     assert stack.resolve(cfn_service.monitoring) is None  # type: ignore[union-attr]
+    target = {"Ref": logical_id(service.scaling.node.find_child("Target"))}
     policies = [
         r["Properties"]["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]
         for r in Template.from_stack(stack)
         .find_resources("AWS::ApplicationAutoScaling::ScalingPolicy")
         .values()
-        if service.node.id in json.dumps(r["Properties"]["ScalingTargetId"])
+        if r["Properties"]["ScalingTargetId"] == target
     ]
     assert {p["PredefinedMetricType"] for p in policies} == {
         "ALBRequestCountPerTarget",

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
-
 import pytest
 from aws_cdk.assertions import Match
 
-from stacks.config import load_config
 from tests.conftest import Synthesized
+from tests.helpers import logical_id, render
 
 
 @pytest.fixture(scope="module")
-def composed(synth_with) -> Synthesized:
-    config = load_config(stage="sandbox")
-    return synth_with(
-        dataclasses.replace(
-            config,
-            eks=dataclasses.replace(config.eks, enabled=False),
-            ecs_anywhere=dataclasses.replace(config.ecs_anywhere, enabled=False),
-        )
-    )
+def composed(sandbox: Synthesized) -> Synthesized:
+    """The session's sandbox app, where EcsFargate sits on the real Registry and Network stacks."""
+    return sandbox
 
 
 def test_ecs_fargate_depends_on_the_registry_and_the_network(composed: Synthesized) -> None:
@@ -35,7 +26,7 @@ def test_execution_role_gets_the_registry_caches_first_pull_grant(composed: Synt
     composed.template("EcsFargate").has_resource_properties(
         "AWS::IAM::Policy",
         {
-            "Roles": [{"Ref": stack.get_logical_id(role.node.default_child)}],
+            "Roles": [{"Ref": logical_id(role)}],
             "PolicyDocument": {
                 "Statement": Match.array_with(
                     [
@@ -55,12 +46,15 @@ def test_execution_role_gets_the_registry_caches_first_pull_grant(composed: Synt
 
 
 def test_image_build_pushes_to_the_registry_app_repository(composed: Synthesized) -> None:
-    project = composed.stacks["EcsFargate"].image_build.project  # type: ignore[attr-defined]
-    props = composed.template_json("EcsFargate")["Resources"][
-        composed.stacks["EcsFargate"].get_logical_id(project.node.default_child)
-    ]["Properties"]
-    uri = json.dumps(props["Environment"]["EnvironmentVariables"])
-    assert "Registry" in uri and "AppRepository" in uri
+    stack = composed.stacks["EcsFargate"]
+    project = stack.image_build.project  # type: ignore[attr-defined]
+    props = composed.template_json("EcsFargate")["Resources"][logical_id(project)]["Properties"]
+    variables = {v["Name"]: v["Value"] for v in props["Environment"]["EnvironmentVariables"]}
+    repository = composed.stacks["Registry"].app_repository  # type: ignore[attr-defined]
+    # The Registry's repository (its name read from the Registry stack), in this account's registry.
+    uri = variables["REPOSITORY_URI"]["Fn::Join"][1]
+    assert uri[-2:] == ["/", stack.resolve(repository.repository_name)]
+    assert render({"Fn::Join": ["", uri[:-1]]}) == "<AWS::AccountId>.dkr.ecr.ap-northeast-1.<AWS::URLSuffix>/"
 
 
 def test_composed_stack_has_no_unacknowledged_cdk_nag_finding(composed: Synthesized) -> None:

@@ -1,8 +1,10 @@
-"""The Eks stack synthesized three times per test session: sandbox, production, and a variant.
+"""Fixtures of the EKS tests: the Eks stack of each session stage, and one variant synthesized here.
 
-Only Network and Eks are built (the other feature stacks are switched off), each in one synthesis
-with cdk-nag plugged in, and every test of this folder reads from these results. The variant turns
-on what both stages leave off (GPU node group and pool, an existing admin, pinned add-ons, 1.35).
+The stages' Eks templates come from the session's synthesis of the whole app (`sandbox`,
+`production` in tests/conftest.py): the Eks stack reads nothing but the network from the other
+stacks, so its template is the same there as in an app of Network and Eks alone. The variant
+(Network and Eks only, with cdk-nag plugged in) turns on what both stages leave off: GPU node
+group and pool, an existing admin, pinned add-ons, 1.35.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from stacks.config import AppConfig, load_config
+from stacks.config import AppConfig
 from stacks.config.loader import build
 from stacks.eks_stack import EksStack
 from tests.conftest import Synthesized, synthesize
@@ -62,9 +64,8 @@ class EksSynth:
 
 
 @pytest.fixture(scope="session")
-def eks_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EksSynth]:
-    config = eks_only(load_config(stage="sandbox"))
-    yield EksSynth(synthesize(config, outdir=Path(tmp_path_factory.mktemp("eks-sandbox-"))))
+def eks_sandbox(sandbox: Synthesized) -> EksSynth:
+    return EksSynth(sandbox)
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +75,5 @@ def eks_variant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EksSynth]:
 
 
 @pytest.fixture(scope="session")
-def eks_production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EksSynth]:
-    config = eks_only(load_config(stage="production"))
-    yield EksSynth(synthesize(config, outdir=Path(tmp_path_factory.mktemp("eks-production-"))))
+def eks_production(production: Synthesized) -> EksSynth:
+    return EksSynth(production)

@@ -11,6 +11,7 @@ from constructs_lib.eks.fargate import EksFargateProps, FargateSelector, check_s
 from stacks.config import AppConfig, ConfigError, load_config
 from stacks.config.loader import build
 from tests.eks_fargate.conftest import FargateView
+from tests.helpers import logical_id
 
 SIX = [{"namespace": f"team-{i}"} for i in range(6)]
 SIX_LABELS = {f"k{i}": "v" for i in range(6)}
@@ -121,5 +122,5 @@ def test_sample_writes_json_lines_in_the_workload_namespace(fargate_sandbox: Far
 
 def test_production_has_no_fargate_sample(fargate_production: FargateView) -> None:
     assert fargate_production.fargate.sample_manifest is None
-    group = fargate_production.logical_id(fargate_production.fargate.pod_log_group)
+    group = logical_id(fargate_production.fargate.pod_log_group)
     fargate_production.template.has_output("FargatePodLogGroup", {"Value": {"Ref": group}})

@@ -8,6 +8,7 @@ import pytest
 
 from constructs_lib.eks.fargate import MAX_CHARACTERS, check_aws_logging, render_aws_logging
 from tests.eks_fargate.conftest import FargateView
+from tests.helpers import logical_id
 
 GROUP = "/aws/eks/containers-update-sandbox/fargate-pods"
 
@@ -86,14 +87,14 @@ def test_output_writes_to_the_stacks_group_and_creates_none(
         {
             "LogGroupName": GROUP,
             "RetentionInDays": 7,
-            "KmsKeyId": {"Fn::GetAtt": [fargate_sandbox.logical_id(fargate_sandbox.fargate.log_key), "Arn"]},
+            "KmsKeyId": {"Fn::GetAtt": [logical_id(fargate_sandbox.fargate.log_key), "Arn"]},
         },
     )
 
 
 def test_pod_execution_role_writes_to_that_group_only(fargate_sandbox: FargateView) -> None:
-    role = fargate_sandbox.logical_id(fargate_sandbox.fargate.profiles.pod_execution_role)
-    group = fargate_sandbox.logical_id(fargate_sandbox.fargate.pod_log_group)
+    role = logical_id(fargate_sandbox.fargate.profiles.pod_execution_role)
+    group = logical_id(fargate_sandbox.fargate.pod_log_group)
     policies = [
         r["Properties"]["PolicyDocument"]["Statement"]
         for r in fargate_sandbox.resources.values()

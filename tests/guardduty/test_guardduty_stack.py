@@ -8,11 +8,13 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
+from constructs import IConstruct
 
 from constructs_lib.security import GuardDutyFeatures, GuardDutyFindingAlerts
 from stacks.config import AppConfig, ConfigError
 from stacks.config.loader import build
 from tests.conftest import Synthesized
+from tests.helpers import logical_id
 
 STACK = "GuardDuty"
 
@@ -22,12 +24,12 @@ def template(sandbox: Synthesized) -> Template:
     return sandbox.template(STACK)
 
 
-def logical_id(synth: Synthesized, path: str) -> str:
-    stack = synth.stacks[STACK]
-    construct = stack.node.find_child(path.split("/")[0])
-    for part in path.split("/")[1:]:
+def construct_at(synth: Synthesized, path: str) -> IConstruct:
+    """The construct at `path` (ids separated by `/`) under the GuardDuty stack."""
+    construct: IConstruct = synth.stacks[STACK]
+    for part in path.split("/"):
         construct = construct.node.find_child(part)
-    return stack.get_logical_id(construct.node.default_child)  # type: ignore[arg-type]
+    return construct
 
 
 def resources_of(template: Template, resource_type: str) -> dict[str, Any]:
@@ -63,8 +65,8 @@ def test_the_detector_is_deleted_before_the_endpoint_cleanup_runs(
 ) -> None:
     # CloudFormation deletes dependants first: the detector (features off or deleted) goes, then
     # the cleanup removes GuardDuty's endpoint, which GuardDuty then no longer re-creates.
-    detector = logical_id(sandbox, "Detector/Resource")
-    cleanup = logical_id(sandbox, "AgentEndpointCleanup/Resource")
+    detector = logical_id(construct_at(sandbox, "Detector/Resource"))
+    cleanup = logical_id(construct_at(sandbox, "AgentEndpointCleanup/Resource"))
     assert cleanup in template.to_json()["Resources"][detector]["DependsOn"]
 
 
@@ -117,9 +119,9 @@ def test_the_cleanup_may_delete_only_what_guardduty_tagged(template: Template) -
 def test_findings_at_or_above_high_go_to_an_encrypted_topic_with_a_dead_letter_queue(
     sandbox: Synthesized, template: Template
 ) -> None:
-    topic = logical_id(sandbox, "Findings/Resource")
-    queue = logical_id(sandbox, "Findings/DeadLetterQueue")
-    key = logical_id(sandbox, "Findings/Key")
+    topic = logical_id(construct_at(sandbox, "Findings/Resource"))
+    queue = logical_id(construct_at(sandbox, "Findings/DeadLetterQueue"))
+    key = logical_id(construct_at(sandbox, "Findings/Key"))
     template.has_resource_properties(
         "AWS::Events::Rule",
         {
@@ -150,7 +152,7 @@ def test_findings_at_or_above_high_go_to_an_encrypted_topic_with_a_dead_letter_q
 def test_handler_logs_are_encrypted_with_a_key_only_this_stacks_groups_may_use(
     sandbox: Synthesized, template: Template
 ) -> None:
-    key = logical_id(sandbox, "LogKey")
+    key = logical_id(construct_at(sandbox, "LogKey"))
     groups = resources_of(template, "AWS::Logs::LogGroup")
     assert len(groups) == 2
     for group in groups.values():
@@ -180,7 +182,7 @@ def test_two_lambda_backed_custom_resources_and_no_more(template: Template) -> N
 def test_stateful_logical_ids_are_pinned(sandbox: Synthesized) -> None:
     # Renaming one of these replaces it: a new key, topic (subscriptions lost) or detector record.
     assert {
-        path: logical_id(sandbox, path)
+        path: logical_id(construct_at(sandbox, path))
         for path in (
             "LogKey",
             "Detector/Resource",

@@ -227,10 +227,10 @@ def test_five_rules_target_the_queue_named_in_the_chart_settings(built: Built) -
         ("aws.ec2", "EC2 Spot Instance Interruption Warning"),
         ("aws.health", "AWS Health Event"),
     ]
-    targets = {json.dumps(r["Properties"]["Targets"][0]["Arn"]) for r in rules.values()}
-    assert len(targets) == 1
-    (target_arn,) = targets
-    queue_id = json.loads(target_arn)["Fn::GetAtt"][0]
+    # One queue behind all five rules: the interruption queue.
+    queue_id = logical_id(built.karpenter.interruption_queue)
+    arns = [target["Arn"] for rule in rules.values() for target in rule["Properties"]["Targets"]]
+    assert arns == [{"Fn::GetAtt": [queue_id, "Arn"]}] * 5
 
     values = Capture()
     built.template.has_resource_properties(

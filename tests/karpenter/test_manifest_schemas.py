@@ -25,6 +25,7 @@ from constructs_lib.eks.karpenter.node_pools import (
     general_node_pool_manifest,
     gpu_node_pool_manifest,
 )
+from tests.helpers import logical_id
 
 from .conftest import CLUSTER_NAME, DISCOVERY, ROOT, Built
 
@@ -60,8 +61,7 @@ def _synthesized_manifests(built: Built) -> list[dict[str, Any]]:
     manifests: list[dict[str, Any]] = []
     karpenter = built.karpenter
     for construct in [karpenter.node_class_manifest, *karpenter.node_pool_manifests.values()]:
-        logical_id = built.stack.get_logical_id(construct.node.default_child)  # type: ignore[arg-type]
-        value = resources[logical_id]["Properties"]["Manifest"]
+        value = resources[logical_id(construct)]["Properties"]["Manifest"]
         if isinstance(value, dict):
             # The only token is the node role's name (a Ref); put a realistic role name there.
             value = "".join(p if isinstance(p, str) else ROLE_NAME for p in value["Fn::Join"][1])

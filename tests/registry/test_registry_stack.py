@@ -29,6 +29,37 @@ def template(stack: RegistryStack) -> Template:
     return Template.from_stack(stack)
 
 
+# Every setting the tests change from the default, in one stack synthesized once: the tests of
+# different settings read the parts of the template their setting decides.
+VARIANT = {
+    "scanning": {
+        "continuous_filters": ["app/*", "team-*/api"],
+        "scan_on_push_filters": [],
+        "retain_on_delete": True,
+    },
+    "findings": {"minimum_severity": "MEDIUM", "email": "security@example.com"},
+    "pull_through_cache": {
+        "upstreams": ["ecr-public", "docker-hub", "github-container-registry"],
+        "credentials": {
+            "docker-hub": f"{SECRETS}docker-hub-AbC123",
+            "github-container-registry": f"{SECRETS}ghcr-AbC123",
+        },
+    },
+    "replication": {"enabled": False},
+}
+
+
+@pytest.fixture(scope="module")
+def variant() -> RegistryStack:
+    """VARIANT with the production removal policy (retain)."""
+    return make_registry(VARIANT, removal_policy="retain")
+
+
+@pytest.fixture(scope="module")
+def variant_template(variant: RegistryStack) -> Template:
+    return Template.from_stack(variant)
+
+
 def ref_arn(stack: cdk.Stack, key: kms.Key) -> dict:
     return {"Fn::GetAtt": [logical_id(key.node.default_child), "Arn"]}
 
@@ -58,11 +89,8 @@ def test_scanning_is_enhanced_with_continuous_rule_for_app_and_on_push_for_the_r
     )
 
 
-def test_scanning_filters_come_from_configuration() -> None:
-    stack = make_registry(
-        {"scanning": {"continuous_filters": ["app/*", "team-*/api"], "scan_on_push_filters": []}}
-    )
-    Template.from_stack(stack).has_resource_properties(
+def test_scanning_filters_come_from_configuration(variant_template: Template) -> None:
+    variant_template.has_resource_properties(
         "AWS::ECR::RegistryScanningConfiguration",
         {
             "Rules": [
@@ -149,14 +177,11 @@ def test_no_email_subscription_unless_configured(template: Template) -> None:
     template.resource_count_is("AWS::SNS::Subscription", 0)
 
 
-def test_configured_email_and_severity_reach_the_template() -> None:
-    template = Template.from_stack(
-        make_registry({"findings": {"minimum_severity": "MEDIUM", "email": "security@example.com"}})
-    )
-    template.has_resource_properties(
+def test_configured_email_and_severity_reach_the_template(variant_template: Template) -> None:
+    variant_template.has_resource_properties(
         "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "security@example.com"}
     )
-    template.has_resource_properties(
+    variant_template.has_resource_properties(
         "AWS::Events::Rule",
         {
             "EventPattern": Match.object_like(
@@ -196,19 +221,10 @@ def test_only_the_three_anonymous_upstreams_by_default(template: Template) -> No
     template.resource_count_is("AWS::SecretsManager::Secret", 0)
 
 
-def test_docker_hub_and_ghcr_use_the_given_secrets_and_no_secret_is_created() -> None:
-    stack = make_registry(
-        {
-            "pull_through_cache": {
-                "upstreams": ["ecr-public", "docker-hub", "github-container-registry"],
-                "credentials": {
-                    "docker-hub": f"{SECRETS}docker-hub-AbC123",
-                    "github-container-registry": f"{SECRETS}ghcr-AbC123",
-                },
-            }
-        }
-    )
-    template = Template.from_stack(stack)
+def test_docker_hub_and_ghcr_use_the_given_secrets_and_no_secret_is_created(
+    variant_template: Template,
+) -> None:
+    template = variant_template
     template.resource_count_is("AWS::SecretsManager::Secret", 0)
     for prefix, upstream, url, name in [
         ("docker-hub", "docker-hub", "registry-1.docker.io", "ecr-pullthroughcache/docker-hub"),
@@ -338,10 +354,10 @@ def test_replication_goes_to_osaka_for_the_app_prefix(template: Template) -> Non
     )
 
 
-def test_replication_can_be_switched_off() -> None:
-    template = Template.from_stack(make_registry({"replication": {"enabled": False}}))
-    template.resource_count_is("AWS::ECR::ReplicationConfiguration", 0)
-    template.resource_count_is("AWS::ECR::RepositoryCreationTemplate", 3)
+def test_replication_can_be_switched_off(variant_template: Template) -> None:
+    variant_template.resource_count_is("AWS::ECR::ReplicationConfiguration", 0)
+    # One creation template per cached upstream (three in VARIANT), none for a replication prefix.
+    variant_template.resource_count_is("AWS::ECR::RepositoryCreationTemplate", 3)
 
 
 # --- 6. application repository ----------------------------------------------------------------
@@ -378,9 +394,11 @@ def test_sandbox_destroys_the_app_repository_with_its_images(
     assert resource["Properties"]["EmptyOnDelete"] is True
 
 
-def test_production_retains_the_app_repository_and_keys() -> None:
-    stack = make_registry(removal_policy="retain")
-    resources = Template.from_stack(stack).to_json()["Resources"]
+def test_production_retains_the_app_repository_and_keys(
+    variant: RegistryStack, variant_template: Template
+) -> None:
+    stack = variant
+    resources = variant_template.to_json()["Resources"]
     repository = resources[logical_id(stack.app_repository.node.default_child)]
     assert repository["DeletionPolicy"] == "Retain"
     assert "EmptyOnDelete" not in repository["Properties"]
@@ -515,11 +533,17 @@ def test_sandbox_destroy_deletes_the_scanning_configuration_back_to_basic(
 
 
 @pytest.mark.parametrize("removal_policy", ["destroy", "retain"])
-def test_retain_on_delete_keeps_scanning_and_never_calls_inspector_disable(removal_policy: str) -> None:
+def test_retain_on_delete_keeps_scanning_and_never_calls_inspector_disable(
+    removal_policy: str, variant: RegistryStack, variant_template: Template
+) -> None:
     # Independent of the stage's removal policy: an Organization member account may not
     # deactivate Inspector, so deleting the resource would fail the stack delete.
-    stack = make_registry({"scanning": {"retain_on_delete": True}}, removal_policy=removal_policy)
-    resource = Template.from_stack(stack).to_json()["Resources"][logical_id(stack.scanning.configuration)]
+    if removal_policy == "retain":
+        stack, template = variant, variant_template
+    else:
+        stack = make_registry({"scanning": {"retain_on_delete": True}}, removal_policy=removal_policy)
+        template = Template.from_stack(stack)
+    resource = template.to_json()["Resources"][logical_id(stack.scanning.configuration)]
     assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
 
 
@@ -534,11 +558,8 @@ def test_scanning_removal_policy_must_be_destroy_or_retain() -> None:
         EnhancedScanning(scope, "Scanning", removal_policy=cdk.RemovalPolicy.SNAPSHOT)
 
 
-def test_a_full_secret_arn_is_used_as_given() -> None:
+def test_a_full_secret_arn_is_used_as_given(variant_template: Template) -> None:
     arn = f"{SECRETS}docker-hub-AbC123"
-    stack = make_registry(
-        {"pull_through_cache": {"upstreams": ["docker-hub"], "credentials": {"docker-hub": arn}}}
-    )
-    Template.from_stack(stack).has_resource_properties(
+    variant_template.has_resource_properties(
         "AWS::ECR::PullThroughCacheRule", {"EcrRepositoryPrefix": "docker-hub", "CredentialArn": arn}
     )

@@ -9,14 +9,13 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Capture, Template
-from cdk_nag import AwsSolutionsChecks
-from cfnlint.api import ManualArgs, lint_file
 
 import app as app_module
 from stacks.config import AppConfig, load_config
 from stacks.registry_replica_stack import RegistryReplicaStack
 from stacks.registry_stack import RegistryStack
-from tests.helpers import logical_id
+from tests.conftest import Synthesized
+from tests.helpers import intrinsics, logical_id
 from tests.registry.conftest import CDK_CONTEXT, repository_arn
 from tests.registry.test_registry_stack import EXPECTED_LIFECYCLE
 
@@ -39,18 +38,12 @@ def compose(config: AppConfig, environ: dict[str, str] | None = None) -> dict[st
 
 
 @pytest.fixture(scope="module")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[cdk.App, dict[str, cdk.Stack], Path]:
-    """The sandbox app without credentials, synthesized once with cdk-nag plugged in."""
-    outdir = tmp_path_factory.mktemp("replica-")
-    app = cdk.App(context={**CDK_CONTEXT, "@aws-cdk/core:validationReportJson": True}, outdir=str(outdir))
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    config = registry_only(load_config(stage="sandbox"))
-    stacks = app_module.compose(app, config, app_module.resolve_environment(config, {}))
-    try:
-        app.synth()
-    except RuntimeError as failure:  # jsii raises RuntimeError("ValidationFailed: ...")
-        pytest.fail(str(failure)[:4000])
-    return app, stacks, outdir
+def synthesized(sandbox: Synthesized) -> tuple[cdk.App, dict[str, cdk.Stack], Path]:
+    """The session's sandbox app (no credentials, cdk-nag plugged in), which has the replica stack.
+
+    Its cfn-lint and cdk-nag results are checked with every other stack's in tests/test_validators.py.
+    """
+    return sandbox.app, sandbox.stacks, sandbox.outdir
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +99,8 @@ def test_no_value_crosses_the_region_boundary(
     synthesized: tuple[cdk.App, dict[str, cdk.Stack], Path], template: Template
 ) -> None:
     registry = json.loads((synthesized[2] / synthesized[1]["Registry"].template_file).read_text())
-    assert "Fn::ImportValue" not in json.dumps(registry)
+    # Neither an export nor a stack output read across the regions.
+    assert not intrinsics(registry) & {"Fn::ImportValue", "Fn::GetStackOutput"}
     assert all("Export" not in output for output in template.to_json().get("Outputs", {}).values())
 
 
@@ -189,12 +183,11 @@ def test_replica_key_logical_id_is_pinned(replica: RegistryReplicaStack) -> None
     assert logical_id(replica.key.node.default_child) == "RepositoryKey0F9BF672"
 
 
-def test_production_retains_the_replica_key() -> None:
-    config = registry_only(load_config(stage="production"))
-    replica = compose(config)["RegistryReplica"]
+def test_production_retains_the_replica_key(production: Synthesized) -> None:
+    replica = production.stacks["RegistryReplica"]
     assert isinstance(replica, RegistryReplicaStack)
-    resources = Template.from_stack(replica).to_json()["Resources"]
-    assert resources[logical_id(replica.key.node.default_child)]["DeletionPolicy"] == "Retain"
+    resources = production.template_json("RegistryReplica")["Resources"]
+    assert resources[logical_id(replica.key)]["DeletionPolicy"] == "Retain"
 
 
 # --- when it exists ---------------------------------------------------------------------------
@@ -228,27 +221,6 @@ def test_fails_when_no_prefix_names_a_namespace() -> None:
 
 
 # --- validators -------------------------------------------------------------------------------
-
-
-def test_cfn_lint_finds_nothing(
-    synthesized: tuple[cdk.App, dict[str, cdk.Stack], Path], replica: RegistryReplicaStack
-) -> None:
-    matches = lint_file(
-        synthesized[2] / replica.template_file,
-        config=ManualArgs(regions=[DESTINATION], ignore_checks=["W3005"]),
-    )
-    assert [str(m) for m in matches] == []
-
-
-def test_cdk_nag_finds_nothing_unacknowledged(
-    synthesized: tuple[cdk.App, dict[str, cdk.Stack], Path],
-) -> None:
-    report = synthesized[2] / "policy-validation-report.json"
-    assert report.exists(), "cdk-nag did not run"
-    violations = [
-        v for plugin in json.loads(report.read_text())["pluginReports"] for v in plugin["violations"]
-    ]
-    assert violations == []
 
 
 def test_replica_stack_acknowledges_only_its_prefix_wildcard(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_cdk.assertions import Capture, Match
 
 from tests.conftest import Synthesized
+from tests.helpers import logical_id
 from tests.web.conftest import resources_of, subnet_refs, vpc
 
 
@@ -124,18 +123,14 @@ def test_production_keeps_a_final_snapshot_the_cache_and_what_restores_them(prod
 def test_stateful_logical_ids_are_pinned(sandbox: Synthesized) -> None:
     stack = sandbox.stacks["DataStores"]
     postgres, valkey = stack.postgres, stack.valkey  # type: ignore[attr-defined]
-
-    def logical_id(resource: Any) -> str:
-        # As written in the template (CDK overrides the generated secret's id).
-        return str(stack.resolve(resource.logical_id))
-
+    # As written in the template: CDK overrides the generated secret's id.
     assert {
-        "cluster": logical_id(postgres.cluster.node.default_child),
-        "secret": logical_id(postgres.cluster.node.find_child("Secret").node.default_child),
-        "logs": logical_id(postgres.log_group.node.default_child),
+        "cluster": logical_id(postgres.cluster),
+        "secret": logical_id(postgres.cluster.node.find_child("Secret")),
+        "logs": logical_id(postgres.log_group),
         "cache": logical_id(valkey.cache),
-        "key": logical_id(stack.key.node.default_child),  # type: ignore[attr-defined]
-        "repository": logical_id(stack.repository.node.default_child),  # type: ignore[attr-defined]
+        "key": logical_id(stack.key),  # type: ignore[attr-defined]
+        "repository": logical_id(stack.repository),  # type: ignore[attr-defined]
     } == {
         "cluster": "Postgres101C52D7",
         "secret": "DataStoresPostgresSecret6FF803513fdaad7efa858a3daf9490cf0a702aeb",
