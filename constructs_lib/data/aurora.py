@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
-from ._nag import acknowledge
+from .._shared.nag import acknowledge
 from ._names import physical_name
 
 # Aurora PostgreSQL releases this construct offers (aws-cdk-lib 2.275 knows them all).

@@ -22,8 +22,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from .._shared.nag import acknowledge
 from ._fargate import LINUX_SIZES, check_task_size, https_only_egress, on_demand_base_then_spot
-from ._nag import acknowledge, acknowledge_ecs_exec
+from ._nag import acknowledge_ecs_exec
 
 CONTAINER_NAME = "web"
 # Target tracking on 20-second CPU metrics. aws-cdk-lib 2.275's `appscaling.PredefinedMetric` has

@@ -19,7 +19,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ._nag import acknowledge
+from .._shared.nag import acknowledge
 
 # The lowest value of each GuardDuty severity level (Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9,
 # Critical 9.0-10.0): https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings-severity.html

@@ -21,7 +21,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from .._nag import acknowledge, nag_text
+from ..._shared.nag import acknowledge, nag_text
 
 # SSM limits: an activation expires at most 30 days after it is made, and registers 1 to 1,000
 # machines (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateActivation.html).
