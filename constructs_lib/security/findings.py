@@ -4,6 +4,10 @@ GuardDuty publishes each new finding (and each update of one) to EventBridge in 
 source `aws.guardduty` and detail-type `GuardDuty Finding`, and a numeric `detail.severity`
 (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings_eventbridge.html). A rule with
 numeric matching picks those at or above a severity and sends them to an encrypted SNS topic.
+
+The ECR unit's `findings.py` has the same topic, key and dead-letter queue for Inspector; they
+stay apart on purpose: their construct ids (so the deployed queues) differ, and one shared
+construct would rename, and so replace, one of the two.
 """
 
 from __future__ import annotations
