@@ -4,8 +4,8 @@ the app, the tests, or another unit. Runtime code (a `runtime/` folder) may not 
 Lambda package holds its own folder only.
 
 `eks/karpenter/` is a unit of its own inside `eks/`: its README promise is that the folder copies
-alone onto any `aws_eks_v2.Cluster`, so it may not import the rest of `eks/` (the rest of `eks/`
-may use it). A Lambda handler in a `runtime/` folder may import its siblings by their top-level
+(with `_shared/`) onto any `aws_eks_v2.Cluster`, so it may not import the rest of `eks/` (the rest
+of `eks/` may use it). A Lambda handler in a `runtime/` folder may import its siblings by their top-level
 name, as Lambda loads them from the root of the package.
 """
 
