@@ -20,7 +20,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._fargate import FARGATE, FARGATE_SPOT, WINDOWS_SIZES, check_task_size, https_only_egress
+from ._fargate import FARGATE, FARGATE_SPOT, WINDOWS_SIZES, check_task_size, private_exec_service
 from ._nag import acknowledge_ecs_exec
 
 CONTAINER_NAME = "windows"
@@ -104,37 +104,14 @@ class WindowsFargateService(Construct):
             logging=ecs.LogDrivers.aws_logs(stream_prefix=CONTAINER_NAME, log_group=log_group),
         )
 
-        self.security_group = ec2.SecurityGroup(
+        self.security_group, self.service = private_exec_service(
             self,
-            "SecurityGroup",
-            vpc=vpc,
-            description="Windows tasks: no inbound traffic; HTTPS out for ECS Exec, logs and image pulls",
-            allow_all_outbound=False,
-        )
-        https_only_egress(self.security_group)
-        self.service = ecs.FargateService(
-            self,
-            "Resource",
             cluster=cluster,
             task_definition=self.task_definition,
-            desired_count=props.desired_count,
-            # A replacement starts before the old task stops, so a session target is always there.
-            min_healthy_percent=100,
-            max_healthy_percent=200,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            enable_execute_command=True,
+            vpc=vpc,
+            description="Windows tasks: no inbound traffic; HTTPS out for ECS Exec, logs and image pulls",
             capacity_provider_strategies=strategies,
-            # LATEST resolves to Windows platform version 1.0.0, the one that supports ECS Exec.
-            platform_version=ecs.FargatePlatformVersion.LATEST,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            security_groups=[self.security_group],
-            assign_public_ip=False,
+            desired_count=props.desired_count,
         )
-        # Create after (and delete before) the cluster's capacity provider association, which
-        # ecs.Cluster adds at synth time: a strategy may only name associated providers, and an
-        # association cannot drop a provider that a service still uses. And only start tasks once
-        # the execution role's policy (image pull, logs) is attached.
-        self.service.node.add_dependency(cluster)
-        self.service.node.add_dependency(self.task_definition.obtain_execution_role())
         # cdk-nag: the task role's ECS Exec grants on `*` and on the session log streams.
         acknowledge_ecs_exec(self.service, cluster)
