@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 FARGATE = "FARGATE"
@@ -78,6 +81,30 @@ def https_only_egress(security_group: ec2.SecurityGroup) -> None:
     """
     security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs and registries")
     security_group.add_egress_rule(ec2.Peer.any_ipv6(), ec2.Port.tcp(443), "HTTPS to AWS APIs and registries")
+
+
+def task_definition_with_logs(
+    scope: Construct,
+    *,
+    cpu: int,
+    memory_mib: int,
+    platform: ecs.RuntimePlatform,
+    log_retention: logs.RetentionDays,
+    removal_policy: cdk.RemovalPolicy,
+    log_encryption_key: kms.IKey | None,
+) -> tuple[ecs.FargateTaskDefinition, logs.LogGroup]:
+    """The `TaskDefinition` of this folder's services and the `Logs` group its container writes to."""
+    task_definition = ecs.FargateTaskDefinition(
+        scope, "TaskDefinition", cpu=cpu, memory_limit_mib=memory_mib, runtime_platform=platform
+    )
+    log_group = logs.LogGroup(
+        scope,
+        "Logs",
+        retention=log_retention,
+        removal_policy=removal_policy,
+        encryption_key=log_encryption_key,
+    )
+    return task_definition, log_group
 
 
 def private_exec_service(

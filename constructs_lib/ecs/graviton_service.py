@@ -23,7 +23,13 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from .._shared.nag import acknowledge
-from ._fargate import LINUX_SIZES, check_task_size, on_demand_base_then_spot, private_exec_service
+from ._fargate import (
+    LINUX_SIZES,
+    check_task_size,
+    on_demand_base_then_spot,
+    private_exec_service,
+    task_definition_with_logs,
+)
 from ._nag import acknowledge_ecs_exec
 
 CONTAINER_NAME = "web"
@@ -150,22 +156,17 @@ class GravitonWebService(Construct):
                 "to serve plain http), got None"
             )
 
-        self.task_definition = ecs.FargateTaskDefinition(
+        self.task_definition, log_group = task_definition_with_logs(
             self,
-            "TaskDefinition",
             cpu=props.cpu,
-            memory_limit_mib=props.memory_mib,
-            runtime_platform=ecs.RuntimePlatform(
+            memory_mib=props.memory_mib,
+            platform=ecs.RuntimePlatform(
                 cpu_architecture=ecs.CpuArchitecture.ARM64,
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
             ),
-        )
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=props.log_retention,
+            log_retention=props.log_retention,
             removal_policy=props.removal_policy,
-            encryption_key=props.log_encryption_key,
+            log_encryption_key=props.log_encryption_key,
         )
         self.task_definition.add_container(
             CONTAINER_NAME,

@@ -20,7 +20,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._fargate import FARGATE, FARGATE_SPOT, WINDOWS_SIZES, check_task_size, private_exec_service
+from ._fargate import (
+    FARGATE,
+    FARGATE_SPOT,
+    WINDOWS_SIZES,
+    check_task_size,
+    private_exec_service,
+    task_definition_with_logs,
+)
 from ._nag import acknowledge_ecs_exec
 
 CONTAINER_NAME = "windows"
@@ -79,22 +86,17 @@ class WindowsFargateService(Construct):
         if not strategies:
             strategies = [ecs.CapacityProviderStrategy(capacity_provider=FARGATE, weight=1)]
 
-        self.task_definition = ecs.FargateTaskDefinition(
+        self.task_definition, log_group = task_definition_with_logs(
             self,
-            "TaskDefinition",
             cpu=props.cpu,
-            memory_limit_mib=props.memory_mib,
-            runtime_platform=ecs.RuntimePlatform(
+            memory_mib=props.memory_mib,
+            platform=ecs.RuntimePlatform(
                 cpu_architecture=ecs.CpuArchitecture.X86_64,
                 operating_system_family=ecs.OperatingSystemFamily.WINDOWS_SERVER_2022_CORE,
             ),
-        )
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=props.log_retention,
+            log_retention=props.log_retention,
             removal_policy=props.removal_policy,
-            encryption_key=props.log_encryption_key,
+            log_encryption_key=props.log_encryption_key,
         )
         # No linuxParameters, readonlyRootFilesystem or user: Windows task definitions reject them.
         self.task_definition.add_container(
