@@ -18,6 +18,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from constructs_lib._shared.nag import acknowledge
 from constructs_lib.ecs import (
     FargateCluster,
     FargateClusterProps,
@@ -30,7 +31,6 @@ from constructs_lib.ecs import (
     WindowsFargateServiceProps,
     on_demand_base_then_spot,
 )
-from constructs_lib.ecs._nag import acknowledge
 from constructs_lib.ecs.graviton_service import CONTAINER_NAME as GRAVITON_CONTAINER
 from constructs_lib.ecs.windows_service import CONTAINER_NAME as WINDOWS_CONTAINER
 from stacks.config.common import LOG_RETENTION_DAYS

@@ -1,9 +1,11 @@
-"""Copyability: a folder of constructs_lib/ depends on aws_cdk, constructs, the standard library
-and itself, never on stacks/, the configuration, the app, the tests, or another unit.
+"""Copyability: a folder of constructs_lib/ depends on aws_cdk, constructs, the standard library,
+itself and the shared CDK helpers of `constructs_lib/_shared/`, never on stacks/, the configuration,
+the app, the tests, or another unit. Runtime code (a `runtime/` folder) may not use `_shared/`: a
+Lambda package holds its own folder only.
 
 `eks/karpenter/` is a unit of its own inside `eks/`: its README promise is that the folder copies
-alone onto any `aws_eks_v2.Cluster`, so it may not import the rest of `eks/` (the rest of `eks/`
-may use it). A Lambda handler in a `runtime/` folder may import its siblings by their top-level
+(with `_shared/`) onto any `aws_eks_v2.Cluster`, so it may not import the rest of `eks/` (the rest
+of `eks/` may use it). A Lambda handler in a `runtime/` folder may import its siblings by their top-level
 name, as Lambda loads them from the root of the package.
 """
 
@@ -18,6 +20,8 @@ import pytest
 LIBRARY = Path(__file__).resolve().parents[1] / "constructs_lib"
 THIRD_PARTY = {"aws_cdk", "constructs", "boto3", "botocore", "jsii"}
 MODULES = sorted(path for path in LIBRARY.rglob("*.py") if "__pycache__" not in path.parts)
+# The one helper package every unit may import (and a copy takes along).
+SHARED = ("constructs_lib", "_shared")
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
@@ -62,6 +66,8 @@ def test_library_module_imports_only_its_own_unit_and_allowed_packages(path: Pat
             continue
         unit = unit_of(path)
         parts = tuple(module.split("."))
+        if parts[:2] == SHARED and "runtime" not in path.relative_to(LIBRARY).parts:
+            continue
         assert parts[0] == "constructs_lib" and parts[1 : 1 + len(unit)] == unit, (
             f"{path.relative_to(LIBRARY.parent)}:{line} imports {module}; a unit must be copyable alone"
         )

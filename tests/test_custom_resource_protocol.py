@@ -87,3 +87,9 @@ def test_each_eks_handler_ships_alone_with_the_response_module(sandbox: Synthesi
         "load_balancer_cleanup.handler": ["__init__.py", "cfn_response.py", "load_balancer_cleanup.py"],
         "control_plane_logs.handler": ["__init__.py", "cfn_response.py", "control_plane_logs.py"],
     }
+
+
+def test_every_runtime_folder_holds_the_same_response_module() -> None:
+    # Copied per unit (each Lambda package holds only its own folder), so the copies must not drift.
+    copies = {r.relative_to(LIBRARY): (r / "cfn_response.py").read_bytes() for r in RUNTIMES}
+    assert len(copies) > 1 and len(set(copies.values())) == 1, sorted(map(str, copies))

@@ -16,8 +16,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
-from ._nag import acknowledge
-from ._names import physical_name
+from .._shared.nag import acknowledge
+from .._shared.names import physical_name
 
 # Aurora PostgreSQL releases this construct offers (aws-cdk-lib 2.275 knows them all).
 AURORA_POSTGRES_VERSIONS: dict[str, rds.AuroraPostgresEngineVersion] = {

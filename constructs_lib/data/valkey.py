@@ -15,7 +15,7 @@ from aws_cdk import aws_elasticache as elasticache
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ._names import physical_name
+from .._shared.names import physical_name
 
 # Usage limits ElastiCache Serverless accepts: 1 to 5,000 GB of data, 1,000 to 15,000,000 ECPU/s
 # (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Scaling.html, and the bounds aws-cdk's

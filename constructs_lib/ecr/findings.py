@@ -7,6 +7,10 @@ an encrypted SNS topic. https://docs.aws.amazon.com/inspector/latest/user/eventb
 A finding EventBridge cannot deliver (after its retries) goes to a dead-letter queue instead of
 being dropped, and an alarm on that queue tells the topic's subscribers.
 https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+
+The security unit's `findings.py` has the same topic, key and dead-letter queue for GuardDuty;
+they stay apart on purpose: their construct ids (so the deployed queues) differ, and one shared
+construct would rename, and so replace, one of the two.
 """
 
 from __future__ import annotations

@@ -1,9 +1,15 @@
-"""Fargate facts shared by the service constructs of this folder: task sizes and capacity providers."""
+"""What the Fargate services of this folder share: task sizes, capacity providers, the service itself."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
 
 FARGATE = "FARGATE"
 FARGATE_SPOT = "FARGATE_SPOT"
@@ -75,3 +81,75 @@ def https_only_egress(security_group: ec2.SecurityGroup) -> None:
     """
     security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs and registries")
     security_group.add_egress_rule(ec2.Peer.any_ipv6(), ec2.Port.tcp(443), "HTTPS to AWS APIs and registries")
+
+
+def task_definition_with_logs(
+    scope: Construct,
+    *,
+    cpu: int,
+    memory_mib: int,
+    platform: ecs.RuntimePlatform,
+    log_retention: logs.RetentionDays,
+    removal_policy: cdk.RemovalPolicy,
+    log_encryption_key: kms.IKey | None,
+) -> tuple[ecs.FargateTaskDefinition, logs.LogGroup]:
+    """The `TaskDefinition` of this folder's services and the `Logs` group its container writes to."""
+    task_definition = ecs.FargateTaskDefinition(
+        scope, "TaskDefinition", cpu=cpu, memory_limit_mib=memory_mib, runtime_platform=platform
+    )
+    log_group = logs.LogGroup(
+        scope,
+        "Logs",
+        retention=log_retention,
+        removal_policy=removal_policy,
+        encryption_key=log_encryption_key,
+    )
+    return task_definition, log_group
+
+
+def private_exec_service(
+    scope: Construct,
+    *,
+    cluster: ecs.ICluster,
+    task_definition: ecs.FargateTaskDefinition,
+    vpc: ec2.IVpc,
+    description: str,
+    capacity_provider_strategies: list[ecs.CapacityProviderStrategy],
+    **settings: Any,
+) -> tuple[ec2.SecurityGroup, ecs.FargateService]:
+    """The `SecurityGroup` (HTTPS out only) and the `Resource` service of this folder's services.
+
+    In private subnets without a public IP, ECS Exec on, a circuit breaker that rolls back, and
+    full capacity during deployments (the new tasks run beside the old ones, so a session target
+    is always there). `settings` are the service's own (desired count, grace period).
+    """
+    security_group = ec2.SecurityGroup(
+        scope, "SecurityGroup", vpc=vpc, description=description, allow_all_outbound=False
+    )
+    https_only_egress(security_group)
+    service = ecs.FargateService(
+        scope,
+        "Resource",
+        cluster=cluster,
+        task_definition=task_definition,
+        min_healthy_percent=100,
+        max_healthy_percent=200,
+        circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+        enable_execute_command=True,
+        capacity_provider_strategies=capacity_provider_strategies,
+        # LATEST is 1.4.0 on Linux (Fargate Spot for ARM64 needs 1.4.0 or later:
+        # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html)
+        # and 1.0.0 on Windows, the Windows version that supports ECS Exec.
+        platform_version=ecs.FargatePlatformVersion.LATEST,
+        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+        security_groups=[security_group],
+        assign_public_ip=False,
+        **settings,
+    )
+    # Create after (and delete before) the cluster's capacity provider association, which
+    # ecs.Cluster adds at synth time: a strategy may only name associated providers, and an
+    # association cannot drop a provider that a service still uses. And only start tasks once
+    # the execution role's policy (image pull, logs) is attached.
+    service.node.add_dependency(cluster)
+    service.node.add_dependency(task_definition.obtain_execution_role())
+    return security_group, service

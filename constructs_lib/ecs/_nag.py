@@ -1,45 +1,14 @@
-"""cdk-nag acknowledgments shared by the constructs of this folder.
+"""cdk-nag acknowledgments that ECS Exec brings to a service of this unit (the ECS slides).
 
-Each construct acknowledges the findings of the resources it creates, scoped to one resource and
-with its reason, so that it passes cdk-nag's AwsSolutions pack when copied alone.
+The generic helpers are `constructs_lib/_shared/nag.py`; this module holds what only ECS needs.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import Any
-
 import aws_cdk as cdk
 from aws_cdk import aws_ecs as ecs
-from constructs import IConstruct
 
-
-def acknowledge(construct: IConstruct, reasons: Mapping[str, str]) -> None:
-    """Acknowledge each `{rule id: reason}` on `construct` (one resource, never a whole stack)."""
-    for rule, reason in reasons.items():
-        cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
-
-
-def nag_text(stack: cdk.Stack, value: str) -> str:
-    """How cdk-nag writes a resource ARN in a granular finding id (its flattenCfnReference)."""
-
-    def visit(node: Any) -> str:
-        if isinstance(node, str):
-            return node.replace("${", "<").replace("}", ">")
-        if isinstance(node, dict) and "Fn::Join" in node:
-            delimiter, items = node["Fn::Join"]
-            return str(delimiter).join(visit(item) for item in items)
-        if isinstance(node, dict) and "Fn::Sub" in node:
-            return visit(node["Fn::Sub"])
-        if isinstance(node, dict) and "Fn::GetAtt" in node:
-            resource, attribute = node["Fn::GetAtt"]
-            return f"<{visit(resource)}.{visit(attribute)}>"
-        if isinstance(node, dict) and "Ref" in node:
-            return f"<{visit(node['Ref'])}>"
-        return json.dumps(node, separators=(",", ":"))
-
-    return visit(stack.resolve(value))
+from .._shared.nag import acknowledge, nag_text
 
 
 def acknowledge_ecs_exec(service: ecs.BaseService, cluster: ecs.ICluster) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -19,12 +20,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._direct_custom_resource import direct_custom_resource
-from ._nag import acknowledge, nag_text
+from .._shared.custom_resource import direct_custom_resource
+from .._shared.nag import acknowledge, nag_text
 
 # How long the insights guard keeps deleting the group after the cluster is gone: ECS flushes
 # performance events of stopping tasks within minutes.
 INSIGHTS_GUARD_WATCH = cdk.Duration.minutes(3)
+
+RUNTIME = Path(__file__).parent / "runtime"
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,7 @@ class FargateCluster(Construct):
         group_arn = f"arn:{partition}:logs:{region}:{account}:log-group:{self.insights_log_group_name}"
         parts = direct_custom_resource(
             Construct(self, "InsightsLogsGuard"),
+            runtime=RUNTIME,
             handler_module="insights_logs",
             resource_type="Custom::EcsInsightsLogsGuard",
             properties={
@@ -208,6 +212,7 @@ class FargateCluster(Construct):
         )
         parts = direct_custom_resource(
             Construct(self, "ServiceLinkedRole"),
+            runtime=RUNTIME,
             handler_module="service_linked_role",
             resource_type="Custom::EcsServiceLinkedRole",
             properties={"AwsServiceName": "ecs.amazonaws.com"},

@@ -22,8 +22,15 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from ._fargate import LINUX_SIZES, check_task_size, https_only_egress, on_demand_base_then_spot
-from ._nag import acknowledge, acknowledge_ecs_exec
+from .._shared.nag import acknowledge
+from ._fargate import (
+    LINUX_SIZES,
+    check_task_size,
+    on_demand_base_then_spot,
+    private_exec_service,
+    task_definition_with_logs,
+)
+from ._nag import acknowledge_ecs_exec
 
 CONTAINER_NAME = "web"
 # Target tracking on 20-second CPU metrics. aws-cdk-lib 2.275's `appscaling.PredefinedMetric` has
@@ -149,22 +156,17 @@ class GravitonWebService(Construct):
                 "to serve plain http), got None"
             )
 
-        self.task_definition = ecs.FargateTaskDefinition(
+        self.task_definition, log_group = task_definition_with_logs(
             self,
-            "TaskDefinition",
             cpu=props.cpu,
-            memory_limit_mib=props.memory_mib,
-            runtime_platform=ecs.RuntimePlatform(
+            memory_mib=props.memory_mib,
+            platform=ecs.RuntimePlatform(
                 cpu_architecture=ecs.CpuArchitecture.ARM64,
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
             ),
-        )
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=props.log_retention,
+            log_retention=props.log_retention,
             removal_policy=props.removal_policy,
-            encryption_key=props.log_encryption_key,
+            log_encryption_key=props.log_encryption_key,
         )
         self.task_definition.add_container(
             CONTAINER_NAME,
@@ -236,43 +238,19 @@ class GravitonWebService(Construct):
             )
             self.url = f"http://{self.load_balancer.load_balancer_dns_name}/"
 
-        self.security_group = ec2.SecurityGroup(
+        self.security_group, self.service = private_exec_service(
             self,
-            "SecurityGroup",
-            vpc=vpc,
-            description="Graviton web tasks: traffic from the load balancer only, HTTPS out",
-            allow_all_outbound=False,
-        )
-        https_only_egress(self.security_group)
-        self.service = ecs.FargateService(
-            self,
-            "Resource",
             cluster=cluster,
             task_definition=self.task_definition,
+            vpc=vpc,
+            description="Graviton web tasks: traffic from the load balancer only, HTTPS out",
+            capacity_provider_strategies=strategies,
             # No DesiredCount: ECS starts one task on create and Application Auto Scaling raises it
             # to min_tasks; a later deploy then keeps the scaled-out count instead of resetting it
             # (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecs-service.html#cfn-ecs-service-desiredcount).
-            # Full capacity during deployments; the new tasks run beside the old ones.
-            min_healthy_percent=100,
-            max_healthy_percent=200,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            enable_execute_command=True,
-            capacity_provider_strategies=strategies,
-            # Fargate Spot for ARM64 needs platform version 1.4.0 or later (LATEST is 1.4.0):
-            # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html
-            platform_version=ecs.FargatePlatformVersion.LATEST,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            security_groups=[self.security_group],
-            assign_public_ip=False,
             # Health checks fail while a container starts; ECS ignores them this long.
             health_check_grace_period=cdk.Duration.seconds(30),
         )
-        # Create after (and delete before) the cluster's capacity provider association, which
-        # ecs.Cluster adds at synth time: a strategy may only name associated providers, and an
-        # association cannot drop a provider that a service still uses. And only start tasks once
-        # the execution role's policy (image pull, logs) is attached.
-        self.service.node.add_dependency(cluster)
-        self.service.node.add_dependency(self.task_definition.obtain_execution_role())
         self.service.attach_to_application_target_group(self.target_group)
         self.service.connections.allow_from(
             self.load_balancer, ec2.Port.tcp(props.container_port), "From the load balancer"

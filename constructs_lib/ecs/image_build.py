@@ -28,7 +28,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from ._nag import acknowledge, nag_text
+from .._shared.nag import acknowledge, nag_text
 
 SAMPLE_APP_DIR = Path(__file__).resolve().parent / "sample_app"
 PLATFORMS = ("linux/arm64", "linux/amd64")

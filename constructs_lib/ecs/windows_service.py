@@ -20,7 +20,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._fargate import FARGATE, FARGATE_SPOT, WINDOWS_SIZES, check_task_size, https_only_egress
+from ._fargate import (
+    FARGATE,
+    FARGATE_SPOT,
+    WINDOWS_SIZES,
+    check_task_size,
+    private_exec_service,
+    task_definition_with_logs,
+)
 from ._nag import acknowledge_ecs_exec
 
 CONTAINER_NAME = "windows"
@@ -79,22 +86,17 @@ class WindowsFargateService(Construct):
         if not strategies:
             strategies = [ecs.CapacityProviderStrategy(capacity_provider=FARGATE, weight=1)]
 
-        self.task_definition = ecs.FargateTaskDefinition(
+        self.task_definition, log_group = task_definition_with_logs(
             self,
-            "TaskDefinition",
             cpu=props.cpu,
-            memory_limit_mib=props.memory_mib,
-            runtime_platform=ecs.RuntimePlatform(
+            memory_mib=props.memory_mib,
+            platform=ecs.RuntimePlatform(
                 cpu_architecture=ecs.CpuArchitecture.X86_64,
                 operating_system_family=ecs.OperatingSystemFamily.WINDOWS_SERVER_2022_CORE,
             ),
-        )
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=props.log_retention,
+            log_retention=props.log_retention,
             removal_policy=props.removal_policy,
-            encryption_key=props.log_encryption_key,
+            log_encryption_key=props.log_encryption_key,
         )
         # No linuxParameters, readonlyRootFilesystem or user: Windows task definitions reject them.
         self.task_definition.add_container(
@@ -104,37 +106,14 @@ class WindowsFargateService(Construct):
             logging=ecs.LogDrivers.aws_logs(stream_prefix=CONTAINER_NAME, log_group=log_group),
         )
 
-        self.security_group = ec2.SecurityGroup(
+        self.security_group, self.service = private_exec_service(
             self,
-            "SecurityGroup",
-            vpc=vpc,
-            description="Windows tasks: no inbound traffic; HTTPS out for ECS Exec, logs and image pulls",
-            allow_all_outbound=False,
-        )
-        https_only_egress(self.security_group)
-        self.service = ecs.FargateService(
-            self,
-            "Resource",
             cluster=cluster,
             task_definition=self.task_definition,
-            desired_count=props.desired_count,
-            # A replacement starts before the old task stops, so a session target is always there.
-            min_healthy_percent=100,
-            max_healthy_percent=200,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            enable_execute_command=True,
+            vpc=vpc,
+            description="Windows tasks: no inbound traffic; HTTPS out for ECS Exec, logs and image pulls",
             capacity_provider_strategies=strategies,
-            # LATEST resolves to Windows platform version 1.0.0, the one that supports ECS Exec.
-            platform_version=ecs.FargatePlatformVersion.LATEST,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            security_groups=[self.security_group],
-            assign_public_ip=False,
+            desired_count=props.desired_count,
         )
-        # Create after (and delete before) the cluster's capacity provider association, which
-        # ecs.Cluster adds at synth time: a strategy may only name associated providers, and an
-        # association cannot drop a provider that a service still uses. And only start tasks once
-        # the execution role's policy (image pull, logs) is attached.
-        self.service.node.add_dependency(cluster)
-        self.service.node.add_dependency(self.task_definition.obtain_execution_role())
         # cdk-nag: the task role's ECS Exec grants on `*` and on the session log streams.
         acknowledge_ecs_exec(self.service, cluster)

@@ -8,16 +8,20 @@ terraform-aws-eks issues #920, #2486, #2763). See `runtime/control_plane_logs.py
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._direct_custom_resource import DirectCustomResource
-from ._nag import acknowledge, wildcard
+from .._shared.custom_resource import DirectCustomResource
+from .._shared.nag import acknowledge, wildcard
 
 # How long the guard watches for EKS re-creating the group after a delete.
 DEFAULT_WATCH = cdk.Duration.minutes(3)
+
+RUNTIME = Path(__file__).parent / "runtime"
 
 
 class ControlPlaneLogsGuard(DirectCustomResource):
@@ -56,6 +60,7 @@ class ControlPlaneLogsGuard(DirectCustomResource):
         super().__init__(
             scope,
             construct_id,
+            runtime=RUNTIME,
             handler_module="control_plane_logs",
             resource_type="Custom::EksControlPlaneLogsGuard",
             properties={"ClusterName": name, "WatchSeconds": int(watch.to_seconds())},

@@ -10,20 +10,24 @@ controller left (see `runtime/load_balancer_cleanup.py`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._direct_custom_resource import DirectCustomResource
-from ._nag import acknowledge, wildcard
+from .._shared.custom_resource import DirectCustomResource
+from .._shared.nag import acknowledge, wildcard
 
 # The tag the controller puts on every AWS resource it creates (kubernetes-sigs/
 # aws-load-balancer-controller `pkg/deploy/tracking/provider.go`, `clusterNameTagKey`).
 CLUSTER_TAG = "elbv2.k8s.aws/cluster"
 # Load balancer network interfaces take minutes to go after the delete; the security groups wait.
 DEFAULT_TIMEOUT = cdk.Duration.minutes(10)
+
+RUNTIME = Path(__file__).parent / "runtime"
 
 
 class LoadBalancerControllerCleanup(DirectCustomResource):
@@ -60,6 +64,7 @@ class LoadBalancerControllerCleanup(DirectCustomResource):
         super().__init__(
             scope,
             construct_id,
+            runtime=RUNTIME,
             handler_module="load_balancer_cleanup",
             resource_type="Custom::LoadBalancerControllerCleanup",
             properties={"ClusterName": cluster_name, "VpcId": vpc.vpc_id},

@@ -5,7 +5,9 @@ a KMS key only if the key policy lets the regional Logs service principal use it
 recommends narrowing that grant with the encryption context Logs sends, the ARN of the group
 (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
 
-`constructs_lib/ecs/` has a key of the same shape: each unit copies alone, so each keeps its own.
+Not `_shared/log_key.py`'s `LogEncryptionKey` on purpose: this key takes every name at once in one
+statement, and a retained key is kept except on create (as the control-plane group is); the policy
+statement itself is the shared one.
 """
 
 from __future__ import annotations
@@ -13,12 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-# What CloudWatch Logs needs on the key, as the page above lists it.
-LOGS_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
+from .._shared.log_key import logs_key_statement
 
 
 class LogEncryptionKey(Construct):
@@ -66,18 +66,5 @@ class LogEncryptionKey(Construct):
                 raise ValueError(f"log_group_names must hold plain names, got {name!r}")
             patterns.append(name)
         self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchLogsForThisStacksGroups",
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.{stack.url_suffix}")],
-                actions=list(LOGS_KEY_ACTIONS),
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": [
-                            f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{pattern}"
-                            for pattern in patterns
-                        ]
-                    }
-                },
-            )
+            logs_key_statement(self, patterns, sid="CloudWatchLogsForThisStacksGroups", url_suffix=True)
         )

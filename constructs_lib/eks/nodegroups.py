@@ -18,7 +18,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ._nag import acknowledge, managed_policy, wildcard
+from .._shared.nag import acknowledge, managed_policy, wildcard
 from .karpenter.node_role import ipv6_cni_statements
 
 # The system node group's label and taint. Only pods that tolerate `CriticalAddonsOnly` (CoreDNS,

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+from .._shared.log_key import logs_key_statement
 
 # Tags by which the AWS Load Balancer Controller finds subnets for internet-facing and internal
 # load balancers: https://docs.aws.amazon.com/eks/latest/userguide/network-load-balancing.html
@@ -261,28 +262,7 @@ class DualStackVpc(Construct):
             removal_policy=removal_policy,
         )
         key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchLogsForThisStacksGroups",
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name=f"{stack.stack_name}-*",
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
+            logs_key_statement(self, f"{stack.stack_name}-*", sid="CloudWatchLogsForThisStacksGroups")
         )
         return key
 

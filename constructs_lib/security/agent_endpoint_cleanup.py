@@ -13,6 +13,8 @@ deleted (`runtime/agent_endpoint_cleanup.py`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -20,14 +22,16 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._direct_custom_resource import direct_custom_resource
-from ._nag import acknowledge, wildcard
+from .._shared.custom_resource import direct_custom_resource
+from .._shared.nag import acknowledge, wildcard
 
 # GuardDuty tags what it creates for its agents with this key and the value `true`:
 # https://docs.aws.amazon.com/guardduty/latest/ug/runtime-monitoring-agent-resource-clean-up.html
 MANAGED_TAG = "GuardDutyManaged"
 # Interface endpoint network interfaces take a minute or two to go; the group waits for them.
 DEFAULT_TIMEOUT = cdk.Duration.minutes(10)
+
+RUNTIME = Path(__file__).parent / "runtime"
 
 
 class GuardDutyAgentEndpointCleanup(Construct):
@@ -64,6 +68,8 @@ class GuardDutyAgentEndpointCleanup(Construct):
         region = cdk.Aws.REGION
         parts = direct_custom_resource(
             self,
+            runtime=RUNTIME,
+            runtime_as_package=True,
             handler_module="agent_endpoint_cleanup",
             resource_type="Custom::GuardDutyAgentEndpointCleanup",
             properties={
@@ -78,7 +84,7 @@ class GuardDutyAgentEndpointCleanup(Construct):
             description="Deletes the VPC endpoint and security group GuardDuty made for its agents "
             "in one VPC, on stack delete",
             log_retention=log_retention,
-            log_key=log_key,
+            log_encryption_key=log_key,
             removal_policy=removal_policy,
         )
         self.resource, self.function, self.role = parts.resource, parts.function, parts.role

@@ -13,6 +13,7 @@ exists already (one per account and region), so a custom resource creates or ado
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -21,8 +22,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._direct_custom_resource import direct_custom_resource
-from ._nag import acknowledge, wildcard
+from .._shared.custom_resource import direct_custom_resource
+from .._shared.nag import acknowledge, wildcard
 
 # Protection plans that CreateDetector turns on unless told otherwise (all but Runtime Monitoring:
 # https://docs.aws.amazon.com/guardduty/latest/APIReference/API_CreateDetector.html). A detector
@@ -33,6 +34,8 @@ OTHER_PROTECTION_PLANS = (
     "RDS_LOGIN_EVENTS",
     "LAMBDA_NETWORK_LOGS",
 )
+
+RUNTIME = Path(__file__).parent / "runtime"
 
 
 def _status(enabled: bool) -> str:
@@ -122,6 +125,8 @@ class GuardDutyDetector(Construct):
         self.features.validate()
         parts = direct_custom_resource(
             self,
+            runtime=RUNTIME,
+            runtime_as_package=True,
             handler_module="detector",
             resource_type="Custom::GuardDutyDetector",
             properties={
@@ -133,7 +138,7 @@ class GuardDutyDetector(Construct):
             timeout=cdk.Duration.minutes(2),
             description="Creates or adopts the region's GuardDuty detector and sets its container features",
             log_retention=log_retention,
-            log_key=log_key,
+            log_encryption_key=log_key,
             removal_policy=removal_policy,
         )
         self.resource, self.function, self.role = parts.resource, parts.function, parts.role

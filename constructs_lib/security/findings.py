@@ -4,6 +4,10 @@ GuardDuty publishes each new finding (and each update of one) to EventBridge in 
 source `aws.guardduty` and detail-type `GuardDuty Finding`, and a numeric `detail.severity`
 (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings_eventbridge.html). A rule with
 numeric matching picks those at or above a severity and sends them to an encrypted SNS topic.
+
+The ECR unit's `findings.py` has the same topic, key and dead-letter queue for Inspector; they
+stay apart on purpose: their construct ids (so the deployed queues) differ, and one shared
+construct would rename, and so replace, one of the two.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ._nag import acknowledge
+from .._shared.nag import acknowledge
 
 # The lowest value of each GuardDuty severity level (Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9,
 # Critical 9.0-10.0): https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings-severity.html

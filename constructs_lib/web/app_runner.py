@@ -23,9 +23,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from .._shared.nag import acknowledge
+from .._shared.names import physical_name
 from ._grants import grant_secret_read, image_uri
-from ._nag import acknowledge
-from ._names import physical_name
 from .app_runner_logs import AppRunnerLogCleanup
 
 # The instance sizes App Runner offers, CPU to the memory sizes allowed with it

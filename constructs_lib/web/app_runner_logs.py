@@ -13,11 +13,11 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._nag import acknowledge, nag_text
+from .._shared.custom_resource import direct_custom_resource
+from .._shared.nag import acknowledge, nag_text
 
 UNIT = Path(__file__).parent
 HANDLER = "app_runner_logs"
@@ -44,65 +44,33 @@ class AppRunnerLogCleanup(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        self.log_group = logs.LogGroup(
-            self, "LogGroup", retention=log_retention, removal_policy=removal_policy
-        )
-        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        self.log_group.grant_write(self.role)
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            role=self.role,
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
-            # `runtime` stays a package in the function, so the handler imports `cfn_response` as in
-            # the tests. Its handler and the protocol module only: bytecode caches would change the
-            # asset hash (and the function) from run to run.
-            handler=f"runtime.{HANDLER}.handler",
-            code=lambda_.Code.from_asset(
-                str(UNIT),
-                exclude=[
-                    "*",
-                    "!runtime",
-                    "!runtime/__init__.py",
-                    "!runtime/cfn_response.py",
-                    f"!runtime/{HANDLER}.py",
-                ],
-            ),
-            timeout=cdk.Duration.minutes(2),
-            memory_size=128,
-            log_group=self.log_group,
-            # CloudFormation does not retry a request; a retried invocation would race its answer.
-            retry_attempts=0,
-            description="Deletes the App Runner service's own log groups when the stack is deleted",
-        )
         service_groups = stack.format_arn(
             service="logs",
             resource="log-group",
             resource_name=f"/aws/apprunner/{service_name}/*",
             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
-        policy = iam.Policy(
+        parts = direct_custom_resource(
             self,
-            "Policy",
-            roles=[self.role],
+            runtime=UNIT / "runtime",
+            runtime_as_package=True,
+            handler_module=HANDLER,
+            resource_type="Custom::AppRunnerLogCleanup",
+            properties={"ServiceName": service_name},
             statements=[
                 # DescribeLogGroups is authorized on the account's log groups as a whole, not per group.
                 iam.PolicyStatement(actions=["logs:DescribeLogGroups"], resources=["*"]),
                 iam.PolicyStatement(actions=["logs:DeleteLogGroup"], resources=[service_groups]),
                 iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[stack.stack_id]),
             ],
+            timeout=cdk.Duration.minutes(2),
+            description="Deletes the App Runner service's own log groups when the stack is deleted",
+            log_retention=log_retention,
+            removal_policy=removal_policy,
         )
-        self.resource = cdk.CustomResource(
-            self,
-            "Resource",
-            service_token=self.function.function_arn,
-            resource_type="Custom::AppRunnerLogCleanup",
-            properties={"ServiceName": service_name},
-            service_timeout=cdk.Duration.minutes(4),
-        )
-        for dependency in (policy, self.role, self.log_group):
-            self.resource.node.add_dependency(dependency)
+        self.resource, self.function, self.role = parts.resource, parts.function, parts.role
+        self.log_group = parts.log_group
+        policy = parts.policy
         acknowledge(
             policy,
             {

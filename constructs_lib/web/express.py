@@ -37,8 +37,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from .._shared.nag import acknowledge
 from ._grants import grant_secret_read, image_uri
-from ._nag import acknowledge
 
 # AWS's managed policy for the Express Mode infrastructure role, trusted by ecs.amazonaws.com:
 # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonECSInfrastructureRoleforExpressGatewayServices.html

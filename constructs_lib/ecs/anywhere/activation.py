@@ -5,6 +5,10 @@ ECS cluster. SSM hybrid activations have no CloudFormation resource, so a Lambda
 CloudFormation invokes directly (no provider framework) makes one; see `runtime/activation.py`.
 The activation code is written only to a Secrets Manager secret encrypted with the stack's key:
 it is in no template value, output, response field or log line.
+
+Its function is not `_shared/custom_resource.py`'s on purpose: its log-stream permission sits in its
+own policy beside the secret's, and its Delete also needs the secret, so the helper's shape would
+move statements between policies and change the deployed template.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from .._nag import acknowledge, nag_text
+from ..._shared.nag import acknowledge, nag_text
 
 # SSM limits: an activation expires at most 30 days after it is made, and registers 1 to 1,000
 # machines (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateActivation.html).

@@ -16,7 +16,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .._nag import acknowledge
+from ..._shared.log_key import logs_key_statement
+from ..._shared.nag import acknowledge
 
 # How cdk-nag writes an AWS managed policy's ARN in its finding ids.
 AWS_POLICY = "arn:<AWS::Partition>:iam::aws:policy"
@@ -69,26 +70,7 @@ class ExternalCluster(Construct):
         )
         # Log groups made by CloudFormation without a name are named `<StackName>-<LogicalId>-<suffix>`.
         self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchLogsForThisStacksGroups",
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:"
-                            f"{stack.stack_name}-*"
-                        )
-                    }
-                },
-            )
+            logs_key_statement(self, f"{stack.stack_name}-*", sid="CloudWatchLogsForThisStacksGroups")
         )
         self.exec_log_group = logs.LogGroup(
             self,

@@ -24,7 +24,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from .._nag import acknowledge
+from ..._shared.nag import acknowledge
 from .activation import LINUX_INSTALL_SCRIPT
 
 # https://docs.aws.amazon.com/linux/al2023/ug/ec2.html#launch-via-aws-cli

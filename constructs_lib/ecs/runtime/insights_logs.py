@@ -19,6 +19,10 @@ in delete order:
 
 Only DeleteLogGroup is called on the group (a missing group answers ResourceNotFoundException),
 so the function's IAM names this one group. Idempotent; errors reach CloudFormation as one line.
+
+The EKS unit's `runtime/control_plane_logs.py` is the same guard for its control-plane group; the
+two stay apart on purpose, as runtime code cannot be shared: a Lambda package holds one unit's
+`runtime/` only.
 """
 
 from __future__ import annotations

@@ -37,8 +37,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
+from ..._shared.log_key import logs_key_statement
+from ..._shared.nag import acknowledge_resource
 from . import collector, sample
-from ._nag import acknowledge
 from .aws_logging import aws_logging_manifests, check_aws_logging, render_aws_logging
 from .profiles import FargateSelector, SequentialFargateProfiles
 
@@ -134,23 +135,8 @@ class EksFargate(Construct):
         )
         # Only CloudWatch Logs in this region, and only for these groups (the encryption context
         # names the group): https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
-        group_arns = [
-            f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{name}"
-            for name in [pod_log_group_name, *insights_names.values()]
-        ]
         self.log_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                resources=["*"],
-                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": group_arns}},
-            )
+            logs_key_statement(self, [pod_log_group_name, *insights_names.values()])
         )
         group_removal = (
             cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
@@ -292,7 +278,7 @@ class EksFargate(Construct):
             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("CloudWatchAgentServerPolicy")],
             description="Pod Identity role of the amazon-cloudwatch-observability add-on's agent",
         )
-        acknowledge(
+        acknowledge_resource(
             role,
             {
                 f"AwsSolutions-IAM4[Policy::{_MANAGED}/CloudWatchAgentServerPolicy]": (

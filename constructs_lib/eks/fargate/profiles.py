@@ -19,7 +19,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ._nag import acknowledge
+from ..._shared.nag import acknowledge_resource
 
 # EKS quotas (not adjustable below these defaults without a request):
 # https://docs.aws.amazon.com/eks/latest/userguide/service-quotas.html
@@ -103,7 +103,7 @@ class SequentialFargateProfiles(Construct):
             ],
             description=f"Pod execution role of the Fargate profiles of EKS cluster {cluster_name}",
         )
-        acknowledge(
+        acknowledge_resource(
             self.pod_execution_role,
             {
                 f"AwsSolutions-IAM4[Policy::{_MANAGED}/AmazonEKSFargatePodExecutionRolePolicy]": (

@@ -5,8 +5,8 @@ resources. This custom resource is deleted after the NodePools, the EC2NodeClass
 and before the node role and the cluster; its handler (`runtime/cleanup.py`) acts only while its
 stack is being deleted or rolled back.
 
-Its shape repeats `eks/_direct_custom_resource.py` (and `ecr/cleanup.py`) on purpose: this folder
-is a unit that copies alone, so it imports nothing from the rest of `eks/`.
+Its function is `constructs_lib/_shared/custom_resource.py`'s: this folder copies with `_shared/`
+alone, importing nothing from the rest of `eks/`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._nag import acknowledge
+from ..._shared.custom_resource import direct_custom_resource
+from ..._shared.nag import acknowledge_resource
 from .controller_policies import NODECLASS_TAG, NODEPOOL_TAG, REGION_TAG
 
 _PROFILE_ARN = "arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/*"
@@ -48,54 +48,28 @@ class KarpenterCleanup(Construct):
         removal_policy: cdk.RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(
-            self, "LogGroup", retention=log_retention, removal_policy=removal_policy
-        )
-        # Its own role, so that the function gets write access to its log group only (the
-        # default role's AWSLambdaBasicExecutionRole may create log groups anywhere).
-        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        self.log_group.grant_write(self.role)
-        self.function = lambda_.Function(
+        parts = direct_custom_resource(
             self,
-            "Function",
-            role=self.role,
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="cleanup.handler",
-            # Bytecode caches would change the asset hash (and the function) from run to run.
-            code=lambda_.Code.from_asset(
-                str(Path(__file__).parent / "runtime"), exclude=["__pycache__", "*.pyc"]
-            ),
-            timeout=timeout,
-            memory_size=256,
-            log_group=self.log_group,
-            # CloudFormation invokes it asynchronously and does not retry: a retried Delete would
-            # race the failure that the ServiceTimeout already reports.
-            retry_attempts=0,
-            description="Terminates instances and deletes launch templates and instance profiles "
-            "that Karpenter left for the cluster, on stack delete",
-        )
-        self.policy = iam.Policy(self, "Policy", statements=self._statements(cluster_name), roles=[self.role])
-
-        self.resource = cdk.CustomResource(
-            self,
-            "Resource",
-            service_token=self.function.function_arn,
+            runtime=Path(__file__).parent / "runtime",
+            handler_module="cleanup",
             resource_type="Custom::KarpenterCleanup",
             properties={"ClusterName": cluster_name},
-            # If the function dies without answering, CloudFormation gives up after this rather
-            # than after the default hour.
-            service_timeout=timeout.plus(cdk.Duration.minutes(2)),
+            statements=self._statements(cluster_name),
+            timeout=timeout,
+            memory_size=256,
+            description="Terminates instances and deletes launch templates and instance profiles "
+            "that Karpenter left for the cluster, on stack delete",
+            log_retention=log_retention,
+            removal_policy=removal_policy,
         )
-        # Deleted before its permissions and its logs, which its Delete still needs.
-        for dependency in (self.policy, self.role, self.log_group):
-            self.resource.node.add_dependency(dependency)
+        self.resource, self.function, self.role = parts.resource, parts.function, parts.role
+        self.policy, self.log_group = parts.policy, parts.log_group
         scoped_by_tags = (
             "Karpenter names its {what} at run time; a condition limits deletion to those tagged "
             "kubernetes.io/cluster/<cluster>=owned with {tag}, as the controller's own policy does."
         )
         ec2_arn = "arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>"
-        acknowledge(
+        acknowledge_resource(
             self.policy,
             {
                 "AwsSolutions-IAM5[Resource::*]": "DescribeInstances, DescribeLaunchTemplates and "

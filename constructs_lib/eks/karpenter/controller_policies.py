@@ -21,7 +21,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ._nag import acknowledge
+from ..._shared.nag import acknowledge_resource
 
 NODEPOOL_TAG = "karpenter.sh/nodepool"
 NODECLASS_TAG = "karpenter.k8s.aws/ec2nodeclass"
@@ -278,7 +278,7 @@ def controller_policies(
         for name, statements in documents.items()
     }
     for name, reasons in _ACKNOWLEDGMENTS.items():
-        acknowledge(policies[name], reasons)
+        acknowledge_resource(policies[name], reasons)
     return policies
 
 

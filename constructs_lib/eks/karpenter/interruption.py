@@ -8,7 +8,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ._nag import acknowledge
+from ..._shared.nag import acknowledge_resource
 
 # The EventBridge events Karpenter reacts to, as in the upstream getting-started template.
 INTERRUPTION_EVENTS: dict[str, tuple[str, str]] = {
@@ -40,7 +40,7 @@ class InterruptionQueue(Construct):
             enforce_ssl=True,
             removal_policy=removal_policy,
         )
-        acknowledge(
+        acknowledge_resource(
             self.queue,
             {
                 "AwsSolutions-SQS3": "Interruption notices are transient: Karpenter deletes each one after "

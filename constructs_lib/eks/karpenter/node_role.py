@@ -6,7 +6,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ._nag import acknowledge
+from ..._shared.nag import acknowledge_resource
 
 # The node role's AWS managed policies; SSM Session Manager is the way into Bottlerocket's
 # control container.
@@ -35,7 +35,7 @@ def node_role(scope: Construct, *, ipv6: bool) -> tuple[iam.Role, iam.Policy | N
             roles=[role],
             statements=ipv6_cni_statements(),
         )
-        acknowledge(
+        acknowledge_resource(
             cni,
             {
                 "AwsSolutions-IAM5[Resource::*]": (
@@ -50,7 +50,7 @@ def node_role(scope: Construct, *, ipv6: bool) -> tuple[iam.Role, iam.Policy | N
         )
     else:
         role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEKS_CNI_Policy"))
-    acknowledge(
+    acknowledge_resource(
         role,
         {
             f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{name}]": (

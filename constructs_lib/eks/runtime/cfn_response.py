@@ -1,3 +1,4 @@
+# Copied per unit on purpose: each Lambda package holds only its own unit's runtime/ folder.
 """The CloudFormation custom-resource protocol for every handler of this `runtime/` folder.
 
 One answer per request, PUT to the request's pre-signed `ResponseURL` and retried (a lost answer
@@ -6,10 +7,10 @@ CloudFormation already knows on Update and Delete, `<LogicalResourceId>-<Request
 unless the handler names its own (a new id on Update makes CloudFormation delete the old one).
 One deadline helper, and one guard for destructive handlers: CloudFormation sends Delete on a
 stack delete and a rollback, but also when an update renames, moves or replaces the resource,
-when what the handler would delete is still in use.
+when what the handler would delete is still in use
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html).
 
-The same file sits in each unit's `runtime/` on purpose: a unit of `constructs_lib/` is copied
-alone, and its Lambda package holds only its own folder. Keep the copies identical.
+Keep the copies byte-identical: `tests/test_custom_resource_protocol.py` checks that they are.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ import json
 import logging
 import time
 import urllib.request
+from collections.abc import Callable, Mapping
 from typing import Any
+
+import boto3
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +30,10 @@ logger = logging.getLogger(__name__)
 MAX_REASON = 1000
 # Stop starting new work this long before the function times out, to leave time to answer.
 MARGIN_MS = 30_000
-_TEAR_DOWN = ("DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS")
-_PUT_TRIES = 3
+# The statuses in which a Delete means the stack (or its failed create) is going away; in any other
+# (UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, UPDATE_ROLLBACK_...) what the resource manages is in use.
+TEARDOWN_STATUSES = ("DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS")
+PUT_TRIES = 3
 
 
 def out_of_time(context: Any, margin_ms: int = MARGIN_MS) -> bool:
@@ -36,26 +42,24 @@ def out_of_time(context: Any, margin_ms: int = MARGIN_MS) -> bool:
     return remaining is not None and remaining() < margin_ms
 
 
-def stack_is_being_torn_down(event: dict[str, Any], cloudformation: Any = None) -> bool:
+def stack_is_being_torn_down(event: Mapping[str, Any], cloudformation: Any = None) -> bool:
     """True only while the event's stack is DELETE_IN_PROGRESS or ROLLBACK_IN_PROGRESS.
 
     An unreadable status counts as False: a destructive handler never deletes on a guess.
     """
-    stack_id = event["StackId"]
+    stack_id = str(event["StackId"])
     try:
         if cloudformation is None:
-            import boto3  # the Lambda runtime provides it; only destructive handlers need it
-
             cloudformation = boto3.client("cloudformation", region_name=stack_id.split(":")[3])
         status = str(cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"])
     except Exception:
         logger.exception("could not read the status of %s; treating it as not torn down", stack_id)
         return False
     logger.info("stack %s is %s", stack_id, status)
-    return status in _TEAR_DOWN
+    return status in TEARDOWN_STATUSES
 
 
-def default_physical_id(event: dict[str, Any]) -> str:
+def default_physical_id(event: Mapping[str, Any]) -> str:
     """The id to answer with when the handler names none."""
     if event["RequestType"] in ("Update", "Delete") and event.get("PhysicalResourceId"):
         return str(event["PhysicalResourceId"])
@@ -63,15 +67,20 @@ def default_physical_id(event: dict[str, Any]) -> str:
 
 
 def respond(
-    event: dict[str, Any],
+    event: Mapping[str, Any],
     context: Any,
     status: str,
     *,
     reason: str = "",
-    data: dict[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
     physical_id: str | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> None:
-    """Answer CloudFormation (SUCCESS or FAILED) with a one-line reason of at most MAX_REASON."""
+    """Answer CloudFormation (SUCCESS or FAILED) with a one-line reason of at most MAX_REASON.
+
+    The PUT is tried PUT_TRIES times, `sleep` (default `time.sleep`) waiting 2, 4, ... seconds
+    between tries; the last failure is raised, so that the invocation shows as failed.
+    """
     reason = " ".join(reason.split()) or f"see log stream {getattr(context, 'log_stream_name', '')}"
     body = json.dumps(
         {
@@ -82,14 +91,14 @@ def respond(
             "RequestId": event["RequestId"],
             "LogicalResourceId": event["LogicalResourceId"],
             "NoEcho": False,
-            "Data": data or {},
+            "Data": dict(data or {}),
         }
     ).encode()
     if status == "FAILED":
         logger.error(reason)
-    for attempt in range(1, _PUT_TRIES + 1):
+    for attempt in range(1, PUT_TRIES + 1):
         request = urllib.request.Request(
-            event["ResponseURL"],
+            str(event["ResponseURL"]),
             data=body,
             method="PUT",
             headers={"Content-Type": "", "Content-Length": str(len(body))},
@@ -99,7 +108,7 @@ def respond(
                 logger.info("CloudFormation response: %s %s", status, response.status)
                 return
         except OSError:
-            if attempt == _PUT_TRIES:
+            if attempt == PUT_TRIES:
                 raise
-            logger.exception("response PUT failed (try %d of %d)", attempt, _PUT_TRIES)
-            time.sleep(2**attempt)
+            logger.exception("response PUT failed (try %d of %d)", attempt, PUT_TRIES)
+            (sleep or time.sleep)(2.0**attempt)

@@ -22,6 +22,10 @@ Only DeleteLogGroup is called, never DescribeLogGroups: a missing group answers
 ResourceNotFoundException, so the function's IAM can name this one group (DescribeLogGroups is
 authorized against the account's `log-group::log-stream:` ARN, not a group's). Idempotent; errors
 reach CloudFormation as one line.
+
+The ECS unit's `runtime/insights_logs.py` is the same guard for Container Insights; the two stay
+apart on purpose, as runtime code cannot be shared: a Lambda package holds one unit's `runtime/`
+only.
 """
 
 from __future__ import annotations

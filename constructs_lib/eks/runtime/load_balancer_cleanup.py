@@ -26,6 +26,9 @@ Create and Update do nothing. Everything is bounded by the function's remaining 
 reserve to answer CloudFormation; the work is idempotent (a second Delete finds nothing). If
 anything is left, the answer is FAILED with a one-line reason naming it, so the stack stops before
 the VPC instead of failing later on it.
+
+Its polling report has the shape of the security unit's `runtime/agent_endpoint_cleanup.py`;
+runtime code cannot be shared across units (a Lambda package holds one unit's `runtime/` only).
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ interfaces go away). An endpoint someone created for the agent themselves carrie
 stays; so does everything in other VPCs. What is already gone (GuardDuty may be deleting the same
 things) counts as done. If anything is left when time runs out, the answer is FAILED naming it,
 so the stack stops here rather than later on the VPC.
+
+Its polling report has the shape of the EKS unit's `runtime/load_balancer_cleanup.py`; runtime code
+cannot be shared across units (a Lambda package holds one unit's `runtime/` only), so each keeps its own.
 """
 
 from __future__ import annotations

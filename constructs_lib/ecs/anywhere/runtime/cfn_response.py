@@ -1,8 +1,16 @@
-"""The CloudFormation custom-resource protocol, shared by every handler of this folder.
+# Copied per unit on purpose: each Lambda package holds only its own unit's runtime/ folder.
+"""The CloudFormation custom-resource protocol for every handler of this `runtime/` folder.
 
-One physical-id scheme, one reason limit, one deadline helper, one retried response PUT, and the
-stack-status check that every destructive Delete asks before it acts:
-https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html
+One answer per request, PUT to the request's pre-signed `ResponseURL` and retried (a lost answer
+leaves the stack waiting until the resource's ServiceTimeout). One physical-id scheme: the id
+CloudFormation already knows on Update and Delete, `<LogicalResourceId>-<RequestId>` on Create,
+unless the handler names its own (a new id on Update makes CloudFormation delete the old one).
+One deadline helper, and one guard for destructive handlers: CloudFormation sends Delete on a
+stack delete and a rollback, but also when an update renames, moves or replaces the resource,
+when what the handler would delete is still in use
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html).
+
+Keep the copies byte-identical: `tests/test_custom_resource_protocol.py` checks that they are.
 """
 
 from __future__ import annotations
@@ -10,57 +18,52 @@ from __future__ import annotations
 import json
 import logging
 import time
-import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
-logger = logging.getLogger()
-logger.setLevel(logging.INFO)
+logger = logging.getLogger(__name__)
 
 # CloudFormation shows the reason in the stack events; the whole response must stay under 4 KB.
 MAX_REASON = 1000
-# The response goes to a pre-signed S3 URL; a dropped connection must not leave the stack waiting
-# for the custom resource's ServiceTimeout.
-TRIES = 3
-BACKOFF_SECONDS = 2.0
-# The statuses in which a Delete means the stack (or its failed create) is going away.
+# Stop starting new work this long before the function times out, to leave time to answer.
+MARGIN_MS = 30_000
+# The statuses in which a Delete means the stack (or its failed create) is going away; in any other
+# (UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, UPDATE_ROLLBACK_...) what the resource manages is in use.
 TEARDOWN_STATUSES = ("DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS")
+PUT_TRIES = 3
 
 
-def default_physical_id(event: Mapping[str, Any]) -> str:
-    """The event's own id on Update and Delete; a new, unique one on Create."""
-    if event["RequestType"] == "Create":
-        return f"{event['LogicalResourceId']}-{event['RequestId']}"
-    return str(event["PhysicalResourceId"])
-
-
-def out_of_time(context: Any, margin_ms: int = 30_000) -> bool:
-    """True once less than `margin_ms` of the invocation is left: time to stop and answer."""
+def out_of_time(context: Any, margin_ms: int = MARGIN_MS) -> bool:
+    """True once less than `margin_ms` of the invocation is left (never without a Lambda context)."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     return remaining is not None and remaining() < margin_ms
 
 
-def stack_is_being_torn_down(event: Mapping[str, Any], *, cloudformation: Any = None) -> bool:
-    """True only while the stack is deleted or its create rolls back.
+def stack_is_being_torn_down(event: Mapping[str, Any], cloudformation: Any = None) -> bool:
+    """True only while the event's stack is DELETE_IN_PROGRESS or ROLLBACK_IN_PROGRESS.
 
-    CloudFormation also sends Delete when an update replaces, renames or removes the resource
-    (UPDATE_COMPLETE_CLEANUP_IN_PROGRESS and the rollback equivalents); then whatever the resource
-    manages is live. A status that cannot be read counts as False: never delete on a guess.
+    An unreadable status counts as False: a destructive handler never deletes on a guess.
     """
     stack_id = str(event["StackId"])
     try:
-        client = cloudformation or boto3.client("cloudformation", region_name=stack_id.split(":")[3])
-        stacks = client.describe_stacks(StackName=stack_id)["Stacks"]
-        status = str(stacks[0]["StackStatus"])
-    except (ClientError, BotoCoreError, IndexError, KeyError):
+        if cloudformation is None:
+            cloudformation = boto3.client("cloudformation", region_name=stack_id.split(":")[3])
+        status = str(cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"])
+    except Exception:
         logger.exception("could not read the status of %s; treating it as not torn down", stack_id)
         return False
-    logger.info("stack status: %s", status)
+    logger.info("stack %s is %s", stack_id, status)
     return status in TEARDOWN_STATUSES
+
+
+def default_physical_id(event: Mapping[str, Any]) -> str:
+    """The id to answer with when the handler names none."""
+    if event["RequestType"] in ("Update", "Delete") and event.get("PhysicalResourceId"):
+        return str(event["PhysicalResourceId"])
+    return f"{event['LogicalResourceId']}-{event['RequestId']}"
 
 
 def respond(
@@ -69,23 +72,31 @@ def respond(
     status: str,
     *,
     reason: str = "",
-    data: Mapping[str, str] | None = None,
+    data: Mapping[str, Any] | None = None,
     physical_id: str | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> None:
-    """PUT the outcome to the event's ResponseURL, retried; never raises."""
-    stream = getattr(context, "log_stream_name", "")
+    """Answer CloudFormation (SUCCESS or FAILED) with a one-line reason of at most MAX_REASON.
+
+    The PUT is tried PUT_TRIES times, `sleep` (default `time.sleep`) waiting 2, 4, ... seconds
+    between tries; the last failure is raised, so that the invocation shows as failed.
+    """
+    reason = " ".join(reason.split()) or f"see log stream {getattr(context, 'log_stream_name', '')}"
     body = json.dumps(
         {
             "Status": status,
-            "Reason": (reason or f"see CloudWatch log stream {stream}")[:MAX_REASON],
+            "Reason": reason[:MAX_REASON],
             "PhysicalResourceId": physical_id or default_physical_id(event),
             "StackId": event["StackId"],
             "RequestId": event["RequestId"],
             "LogicalResourceId": event["LogicalResourceId"],
+            "NoEcho": False,
             "Data": dict(data or {}),
         }
     ).encode()
-    for attempt in range(1, TRIES + 1):
+    if status == "FAILED":
+        logger.error(reason)
+    for attempt in range(1, PUT_TRIES + 1):
         request = urllib.request.Request(
             str(event["ResponseURL"]),
             data=body,
@@ -93,11 +104,11 @@ def respond(
             headers={"Content-Type": "", "Content-Length": str(len(body))},
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                logger.info("CloudFormation response %s: HTTP %s", status, response.status)
+            with urllib.request.urlopen(request, timeout=30) as response:  # pre-signed S3 URL
+                logger.info("CloudFormation response: %s %s", status, response.status)
                 return
-        except (urllib.error.URLError, OSError) as error:
-            logger.warning("response attempt %d of %d failed: %s", attempt, TRIES, error)
-            if attempt < TRIES:
-                time.sleep(BACKOFF_SECONDS * attempt)
-    logger.error("could not deliver the response to CloudFormation")
+        except OSError:
+            if attempt == PUT_TRIES:
+                raise
+            logger.exception("response PUT failed (try %d of %d)", attempt, PUT_TRIES)
+            (sleep or time.sleep)(2.0**attempt)

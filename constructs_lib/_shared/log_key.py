@@ -1,4 +1,4 @@
-"""A customer managed KMS key for the ECS slides' CloudWatch log groups, usable for this stack's groups only.
+"""A customer managed, rotating KMS key for one stack's CloudWatch log groups, and its policy statement.
 
 CloudWatch Logs encrypts a group with a KMS key only if the key policy lets the regional Logs
 service principal use it; AWS recommends narrowing that grant with the encryption context that
@@ -17,6 +17,41 @@ from constructs import Construct
 
 # What CloudWatch Logs needs on the key, as the page above lists it.
 LOGS_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
+
+
+def log_group_arn(scope: Construct, name: str) -> str:
+    """The ARN that CloudWatch Logs puts in the encryption context for group `name` (or a `*` pattern)."""
+    stack = cdk.Stack.of(scope)
+    return f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{name}"
+
+
+def logs_key_statement(
+    scope: Construct,
+    name_patterns: str | Sequence[str],
+    *,
+    sid: str | None = None,
+    url_suffix: bool = False,
+) -> iam.PolicyStatement:
+    """A key policy statement admitting this region's CloudWatch Logs for the groups `name_patterns` name.
+
+    A group of another stack, or one made outside CloudFormation, cannot use the key. A single
+    pattern is written as one value, a sequence as a list. With `url_suffix`, the service principal
+    ends in the partition's URL suffix rather than `amazonaws.com`.
+    """
+    stack = cdk.Stack.of(scope)
+    arns: str | list[str] = (
+        log_group_arn(scope, name_patterns)
+        if isinstance(name_patterns, str)
+        else [log_group_arn(scope, name) for name in name_patterns]
+    )
+    domain = stack.url_suffix if url_suffix else "amazonaws.com"
+    return iam.PolicyStatement(
+        sid=sid,
+        principals=[iam.ServicePrincipal(f"logs.{stack.region}.{domain}")],
+        actions=list(LOGS_KEY_ACTIONS),
+        resources=["*"],
+        conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": arns}},
+    )
 
 
 class LogEncryptionKey(Construct):
@@ -50,7 +85,14 @@ class LogEncryptionKey(Construct):
             enable_key_rotation=True,
             removal_policy=removal_policy,
         )
-        self._admit("CloudWatchLogsForThisStacksGeneratedGroups", f"{stack.stack_name}-*")
+        self.key.add_to_resource_policy(
+            logs_key_statement(
+                self,
+                f"{stack.stack_name}-*",
+                sid="CloudWatchLogsForThisStacksGeneratedGroups",
+                url_suffix=True,
+            )
+        )
         for name in log_group_names:
             self.admit_log_group(name)
 
@@ -62,20 +104,8 @@ class LogEncryptionKey(Construct):
         if not log_group_name or log_group_name in self._names:
             raise ValueError(f"log_group_name must be a new, non-empty name, got {log_group_name!r}")
         self._names.append(log_group_name)
-        self._admit(f"CloudWatchLogsForGroup{len(self._names)}", log_group_name)
-
-    def _admit(self, sid: str, name_pattern: str) -> None:
-        stack = cdk.Stack.of(self)
         self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid=sid,
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.{stack.url_suffix}")],
-                actions=list(LOGS_KEY_ACTIONS),
-                resources=["*"],
-                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": self._arn(name_pattern)}},
+            logs_key_statement(
+                self, log_group_name, sid=f"CloudWatchLogsForGroup{len(self._names)}", url_suffix=True
             )
         )
-
-    def _arn(self, name: str) -> str:
-        stack = cdk.Stack.of(self)
-        return f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{name}"
