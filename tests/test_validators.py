@@ -8,7 +8,10 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import re
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
@@ -28,15 +31,38 @@ def stage(request: pytest.FixtureRequest) -> Synthesized:
     return request.getfixturevalue(request.param)
 
 
-def test_every_stack_passes_cfn_lint(stage: Synthesized) -> None:
-    findings: list[str] = []
-    for stack_id, stack in stage.stacks.items():
-        # Each template is linted for the region it deploys to (resource availability differs).
-        matches = lint_file(
-            stage.outdir / stack.template_file,
-            config=ManualArgs(regions=[stack.region], ignore_checks=CFN_LINT_IGNORED),
-        )
-        findings += [f"{stack_id}: {match}" for match in matches]
+def _lint(template: Path, region: str) -> list[str]:
+    """cfn-lint's findings for one template, linted for the region it deploys to."""
+    matches = lint_file(template, config=ManualArgs(regions=[region], ignore_checks=CFN_LINT_IGNORED))
+    return [str(match) for match in matches]
+
+
+@pytest.fixture(scope="module")
+def cfn_lint_findings(sandbox: Synthesized, production: Synthesized) -> dict[str, list[str]]:
+    """Every template of both stages linted once, two at a time.
+
+    cfn-lint is the slowest check of the suite and pure Python; by the time this module runs,
+    mypy (which `make test` starts beside pytest) is done, so a second process halves the wait.
+    """
+    jobs = {
+        f"{name}: {stack_id}": (stage.outdir / stack.template_file, stack.region)
+        for name, stage in (("sandbox", sandbox), ("production", production))
+        for stack_id, stack in stage.stacks.items()
+    }
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {key: pool.submit(_lint, *job) for key, job in jobs.items()}
+        return {key: future.result() for key, future in futures.items()}
+
+
+@pytest.mark.parametrize("stage_name", ["sandbox", "production"])
+def test_every_stack_passes_cfn_lint(stage_name: str, cfn_lint_findings: dict[str, list[str]]) -> None:
+    findings = [
+        f"{key}: {finding}"
+        for key, found in cfn_lint_findings.items()
+        if key.startswith(f"{stage_name}: ")
+        for finding in found
+    ]
+    assert [key for key in cfn_lint_findings if key.startswith(f"{stage_name}: ")], "no template was linted"
     assert findings == [], "\n".join(findings)
 
 
