@@ -36,7 +36,7 @@ OPS := $(PY) -m ops $(if $(CONFIG),--config $(CONFIG),$(if $(STAGE),--stage $(ST
 
 help:
 	@echo "Every target takes STAGE=name (config/<name>.yaml, default sandbox) or CONFIG=file.yaml."
-	@echo "make synth                        set up, then synthesize the stage's stacks into cdk.out/"
+	@echo "make synth [VALIDATE=1]           set up, then synthesize the stage's stacks into cdk.out/"
 	@echo "make test                         set up, then lint, type-check and run the tests"
 	@echo "make cost [README=1]              offline: what each stack costs at rest (README=1 updates README.md)"
 	@echo "make bootstrap                    bootstrap CDK in every account/region the stacks use"
@@ -64,9 +64,12 @@ $(STAMP)/node: package-lock.json $(STAMP)/python
 	@mkdir -p $(STAMP) && touch $@
 
 # The `synthesized:` line reads this synth's manifest: cdk.out/ keeps templates of earlier synths.
+# CDK's built-in CloudFormation validation is half of a warm synth: `make synth` skips it unless
+# VALIDATE=1; deploy-all always validates, and so do `make test` (the entry-point test, with
+# cfn-lint over every template) and a plain `cdk synth` or `cdk deploy`.
 synth: setup
-	@echo "stage: $(STAGE_NAME)"
-	$(CDK) synth --quiet $(CONTEXT)
+	@echo "stage: $(STAGE_NAME)$(if $(VALIDATE),, (CloudFormation validation off: VALIDATE=1 turns it on))"
+	$(if $(VALIDATE),,SYNTH_VALIDATION=off )$(CDK) synth --quiet $(CONTEXT)
 	@echo "synthesized: $$($(OPS) synthesized)"
 
 lint: setup
@@ -120,6 +123,7 @@ cost: synth
 
 # Every stack of the stage, dependencies first (the CLI orders them, other regions included); the
 # AppRunner stack only with WITH_APP_RUNNER=1 (App Runner is closed to new customers).
+deploy-all: VALIDATE := 1
 deploy-all: announce synth
 	stacks="$$($(OPS) select deploy $(if $(WITH_APP_RUNNER),--with-app-runner))" && \
 		$(CDK) deploy --app cdk.out $$stacks $(CDK_ARGS)

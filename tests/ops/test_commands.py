@@ -134,6 +134,12 @@ def test_make_passes_the_stage_as_users_type_it() -> None:
     assert "not both" in _make("synth", "STAGE=production", "CONFIG=x.yaml")
 
 
+def test_make_synth_skips_the_builtin_validation_unless_asked_and_deploy_all_keeps_it() -> None:
+    assert "SYNTH_VALIDATION=off node_modules/.bin/cdk synth" in _make("synth")
+    assert "SYNTH_VALIDATION" not in _make("synth", "VALIDATE=1")
+    assert "SYNTH_VALIDATION" not in _make("deploy-all")
+
+
 def test_make_destroy_names_the_companions_and_destroy_all_lists_leftovers() -> None:
     destroy = _make("destroy", "STACK=Registry", "STAGE=production")
     assert "ops --stage production select destroy --stack Registry" in destroy
