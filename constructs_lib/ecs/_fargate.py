@@ -30,17 +30,24 @@ LINUX_SIZES: dict[int, tuple[int, ...]] = {
 WINDOWS_SIZES: dict[int, tuple[int, ...]] = {cpu: LINUX_SIZES[cpu] for cpu in (1024, 2048, 4096)}
 
 
-def check_task_size(cpu: int, memory_mib: int, sizes: dict[int, tuple[int, ...]], family: str) -> None:
-    """Raise a one-line `ValueError` unless (cpu, memory_mib) is a Fargate size for `family`."""
+def check_task_size(
+    cpu: int, memory_mib: int, sizes: dict[int, tuple[int, ...]], family: str, *, service: str = ""
+) -> None:
+    """Raise a one-line `ValueError` unless (cpu, memory_mib) is a Fargate size for `family`.
+
+    `service` (a construct path) leads the message, so that an app with several services says
+    which one Fargate would refuse.
+    """
+    where = f"{service}: " if service else ""
     if cpu not in sizes:
         raise ValueError(
-            f"cpu must be one of {', '.join(map(str, sizes))} for {family} on Fargate, got {cpu}"
+            f"{where}cpu must be one of {', '.join(map(str, sizes))} for {family} on Fargate, got {cpu}"
         )
     if memory_mib not in sizes[cpu]:
         low, high = sizes[cpu][0], sizes[cpu][-1]
         raise ValueError(
-            f"memory_mib must be a Fargate size for cpu {cpu} ({low} to {high} MiB in the documented steps), "
-            f"got {memory_mib}"
+            f"{where}memory_mib must be a Fargate size for cpu {cpu} ({low} to {high} MiB in the "
+            f"documented steps), got {memory_mib}"
         )
 
 

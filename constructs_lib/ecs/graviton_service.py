@@ -138,7 +138,7 @@ class GravitonWebService(Construct):
         props: GravitonWebServiceProps,
     ) -> None:
         super().__init__(scope, construct_id)
-        check_task_size(props.cpu, props.memory_mib, LINUX_SIZES, "Linux")
+        check_task_size(props.cpu, props.memory_mib, LINUX_SIZES, "Linux", service=self.node.path)
         if props.min_tasks < 0:
             raise ValueError(f"min_tasks must not be negative, got {props.min_tasks}")
         if props.max_tasks < max(props.min_tasks, 1):

@@ -73,7 +73,7 @@ class WindowsFargateService(Construct):
         super().__init__(scope, construct_id)
         if props.cpu < 1024:
             raise ValueError(f"cpu must be at least 1024 (1 vCPU) for Windows on Fargate, got {props.cpu}")
-        check_task_size(props.cpu, props.memory_mib, WINDOWS_SIZES, "Windows")
+        check_task_size(props.cpu, props.memory_mib, WINDOWS_SIZES, "Windows", service=self.node.path)
         if props.desired_count < 0:
             raise ValueError(f"desired_count must not be negative, got {props.desired_count}")
         strategies = list(props.capacity_provider_strategies or [])

@@ -83,14 +83,17 @@ def test_fails_when_spot_is_requested_for_windows(scope) -> None:
         windows(scope, capacity_provider_strategies=on_demand_base_then_spot())
 
 
-def test_fails_when_windows_memory_does_not_fit_the_cpu(scope) -> None:
-    with pytest.raises(ValueError, match=r"^memory_mib must be a Fargate size for cpu 1024 .*got 1024$"):
+def test_fails_when_windows_memory_does_not_fit_the_cpu_naming_the_service(scope) -> None:
+    with pytest.raises(
+        ValueError, match=r"^Probe/Windows\d+: memory_mib must be a Fargate size for cpu 1024 .*got 1024$"
+    ):
         windows(scope, memory_mib=1024)
 
 
 def test_fails_when_windows_asks_for_a_linux_only_size(scope) -> None:
     with pytest.raises(
-        ValueError, match=r"^cpu must be one of 1024, 2048, 4096 for Windows on Fargate, got 8192$"
+        ValueError,
+        match=r"^Probe/Windows\d+: cpu must be one of 1024, 2048, 4096 for Windows on Fargate, got 8192$",
     ):
         windows(scope, cpu=8192, memory_mib=16384)
 
@@ -100,8 +103,10 @@ def test_fails_when_the_maximum_task_count_is_below_the_minimum(scope) -> None:
         graviton(scope, min_tasks=5, max_tasks=4)
 
 
-def test_fails_when_the_graviton_size_is_not_a_fargate_size(scope) -> None:
-    with pytest.raises(ValueError, match=r"^memory_mib must be a Fargate size for cpu 256 .*got 4096$"):
+def test_fails_when_the_graviton_size_is_not_a_fargate_size_naming_the_service(scope) -> None:
+    with pytest.raises(
+        ValueError, match=r"^Probe/Graviton\d+: memory_mib must be a Fargate size for cpu 256 .*got 4096$"
+    ):
         graviton(scope, memory_mib=4096)
 
 
