@@ -1,8 +1,10 @@
 """The dated price table behind `make cost`: on-demand list prices in USD, per region.
 
-Compiled on 2026-11-30 from the AWS pricing pages named in `source` (Tokyo: the pages' Asia
-Pacific (Tokyo) figures). Prices change: check them against those pages before relying on an
-estimate, and move `AS_OF` when you edit a figure. A price missing for a region falls back to
+Compiled on 2026-11-30 for the AWS pricing pages named in `source` (Tokyo: the pages' Asia
+Pacific (Tokyo) figures). Only some figures were checked against a copy of their page (the ALB
+and x86 Fargate prices in Tokyo, Fargate and NAT gateway prices in us-east-1); the others are
+list prices as known when compiled and are estimates until checked. Prices change: check them
+against those pages before relying on an estimate, and move `AS_OF` when you edit a figure. A price missing for a region falls back to
 us-east-1's, and the estimate says so on that line.
 """
 

@@ -70,3 +70,10 @@ def test_licence_file_matches_the_package_metadata() -> None:
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license"]
     assert declared == {"text": "MIT-0"}
     assert (ROOT / "LICENSE").read_text().startswith("MIT No Attribution\n")
+
+
+@pytest.mark.parametrize("readme", ["README.md", "README.ja.md"])
+def test_readme_shows_the_workflows_status_badge(readme: str) -> None:
+    # Relative to the README's page on GitHub, so every fork shows its own workflow's status.
+    badge = "[![test](../../actions/workflows/test.yml/badge.svg)](../../actions/workflows/test.yml)"
+    assert badge in (ROOT / readme).read_text(encoding="utf-8").split("\n\n")[1]
