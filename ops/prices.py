@@ -4,8 +4,8 @@ Compiled on 2026-11-30 for the AWS pricing pages named in `source` (Tokyo: the p
 Pacific (Tokyo) figures). Only some figures were checked against a copy of their page (the ALB
 and x86 Fargate prices in Tokyo, Fargate and NAT gateway prices in us-east-1); the others are
 list prices as known when compiled and are estimates until checked. Prices change: check them
-against those pages before relying on an estimate, and move `AS_OF` when you edit a figure. A price missing for a region falls back to
-us-east-1's, and the estimate says so on that line.
+against those pages before relying on an estimate, and move `AS_OF` when you edit a figure. A
+price missing for a region falls back to us-east-1's, and the estimate says so on that line.
 """
 
 from __future__ import annotations
