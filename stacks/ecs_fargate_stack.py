@@ -15,10 +15,8 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib._shared.nag import acknowledge
 from constructs_lib.ecs import (
     FargateCluster,
     FargateClusterProps,
@@ -31,6 +29,7 @@ from constructs_lib.ecs import (
     WindowsFargateServiceProps,
     on_demand_base_then_spot,
 )
+from constructs_lib.ecs.access_logs import access_log_bucket
 from constructs_lib.ecs.graviton_service import CONTAINER_NAME as GRAVITON_CONTAINER
 from constructs_lib.ecs.windows_service import CONTAINER_NAME as WINDOWS_CONTAINER
 from stacks.config.common import LOG_RETENTION_DAYS
@@ -88,7 +87,11 @@ class EcsFargateStack(cdk.Stack):
         # Container Insights' group has a name fixed by ECS, outside the stack's generated names.
         self.logs_key.admit_log_group(self.cluster.insights_log_group_name)
 
-        access_logs_bucket = self._access_logs_bucket(log_retention_days) if graviton.access_logs else None
+        access_logs_bucket = (
+            access_log_bucket(self, "AccessLogs", retention_days=log_retention_days)
+            if graviton.access_logs
+            else None
+        )
         self.graviton = GravitonWebService(
             self,
             "Graviton",
@@ -168,38 +171,6 @@ class EcsFargateStack(cdk.Stack):
         )
 
         self._outputs()
-
-    def _access_logs_bucket(self, retention_days: int) -> s3.Bucket:
-        """The ALB access log bucket. ELB writes with SSE-S3 only (no KMS), so it uses S3-managed keys.
-
-        It is retained on `cdk destroy` whatever the stage: access logs are audit data, and a
-        non-empty bucket would otherwise fail the stack's deletion. Versioned, so that an overwrite
-        or a delete of a log object keeps the earlier version for the same retention.
-        https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
-        """
-        bucket = s3.Bucket(
-            self,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-            versioned=True,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    expiration=cdk.Duration.days(retention_days),
-                    noncurrent_version_expiration=cdk.Duration.days(retention_days),
-                )
-            ],
-        )
-        acknowledge(
-            bucket,
-            {
-                "AwsSolutions-S1": "This bucket is the load balancer's access log destination; logging "
-                "its own access would need another bucket for no added audit value.",
-            },
-        )
-        return bucket
 
     def _outputs(self) -> None:
         cluster = self.cluster.cluster.cluster_name
