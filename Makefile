@@ -80,13 +80,15 @@ typecheck: setup
 	$(PY) -m mypy
 
 # mypy (cold: most of a minute on aws-cdk-lib's stubs) runs in the background while pytest prints
-# its progress as it goes; mypy's result follows, and the target fails if either failed.
+# its progress as it goes; mypy's result follows, then pytest's summary line again, so that the
+# run's last line is the test count. The target fails if either failed.
 test: lint
 	@echo "$(PY) -m pytest -q   (mypy in the background)"
 	@$(PY) -m mypy > $(STAMP)/mypy.log 2>&1 & types=$$!; \
-	$(PY) -m pytest -q; tests=$$?; \
+	PYTHONUNBUFFERED=1 $(PY) -m pytest -q 2>&1 | tee $(STAMP)/pytest.log; tests=$${PIPESTATUS[0]}; \
 	wait $$types; typed=$$?; \
 	echo "$(PY) -m mypy"; cat $(STAMP)/mypy.log; \
+	tail -n 1 $(STAMP)/pytest.log; \
 	test $$typed -eq 0 && test $$tests -eq 0
 
 unit: setup
