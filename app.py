@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
 
 def _prefer_bundled_node() -> None:
@@ -48,6 +49,8 @@ from stacks.network_stack import NetworkStack  # noqa: E402
 from stacks.provider_logs import own_provider_log_groups  # noqa: E402
 from stacks.registry_replica_stack import RegistryReplicaStack  # noqa: E402
 from stacks.registry_stack import RegistryStack  # noqa: E402
+
+S = TypeVar("S", bound=cdk.Stack)
 
 
 def resolve_environment(config: AppConfig, environ: Mapping[str, str]) -> cdk.Environment:
@@ -118,6 +121,15 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
     """Create every enabled stack of the architecture under `app`; return them by id."""
     check_arns(config, env)
     removal_policy = REMOVAL_POLICIES[config.removal_policy]
+    log_retention = LOG_RETENTION_DAYS[config.log_retention_days]
+    stacks: dict[str, cdk.Stack] = {}
+
+    def new(stack_class: type[S], construct_id: str, *, env: cdk.Environment = env, **props: Any) -> S:
+        """Create the stack `construct_id` under `app`, named for the stage, and record it."""
+        stack = stack_class(app, construct_id, env=env, stack_name=stack_name(config, construct_id), **props)
+        stacks[construct_id] = stack
+        return stack
+
     network_retention = config.network.flow_log_retention_days or config.log_retention_days
     foreign_zones = [
         zone for zone in config.network.availability_zones if not zone.startswith(str(env.region))
@@ -128,11 +140,9 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             f"network.availability_zones must be zones of the region the stacks deploy to ({env.region}), "
             f"got {foreign_zones}"
         )
-    network = NetworkStack(
-        app,
+    network = new(
+        NetworkStack,
         "Network",
-        stack_name=stack_name(config, "Network"),
-        env=env,
         description="Shared dual-stack (IPv4 and IPv6) VPC for the containers-update reference architecture",
         props=DualStackVpcProps(
             cidr=config.network.cidr,
@@ -145,7 +155,6 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             availability_zones=config.network.availability_zones,
         ),
     )
-    stacks: dict[str, cdk.Stack] = {"Network": network}
 
     # --- Registry (ECR) ---
     registry: RegistryStack | None = None
@@ -165,28 +174,24 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
                 "registry.replication.destination_region must differ from the region the stacks "
                 f"deploy to ({env.region}), got {replication.destination_region!r}"
             )
-        registry = RegistryStack(
-            app,
+        registry = new(
+            RegistryStack,
             "Registry",
-            stack_name=stack_name(config, "Registry"),
-            env=env,
             # Scanning and replication configurations are one per account and region: a second
             # stage's Registry in the same account and region would take them over (README).
             description="ECR enhanced scanning, pull-through cache, creation templates and replication "
             "(registry-wide: deploy one stage's Registry per account and region)",
             config=config.registry,
             removal_policy=removal_policy,
-            log_retention=LOG_RETENTION_DAYS[config.log_retention_days],
+            log_retention=log_retention,
         )
-        stacks["Registry"] = registry
         if replication.enabled and replication.template_prefixes:
             # The replicas' creation templates must be in the destination region's registry.
             # Same account as `env` (unresolved without credentials); plain strings only, no
             # cross-region references.
-            replica = RegistryReplicaStack(
-                app,
+            replica = new(
+                RegistryReplicaStack,
                 "RegistryReplica",
-                stack_name=stack_name(config, "RegistryReplica"),
                 env=cdk.Environment(account=env.account, region=replication.destination_region),
                 description="ECR creation templates and KMS key of the repositories that replication creates",
                 config=config.registry,
@@ -195,7 +200,6 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             # Deployed first, so the templates exist before the first replica is created; and
             # destroyed last, after the Registry's cleanup has deleted the replicas its key encrypts.
             registry.add_stack_dependency(replica, "replicas are created from its creation templates")
-            stacks["RegistryReplica"] = replica
 
     # --- EcsFargate ---
     if config.ecs.enabled:
@@ -206,11 +210,9 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
                 "ecs.enabled needs registry.enabled: true (the Graviton service pulls through the registry's "
                 "cache and the image build pushes to its repository), got registry.enabled false"
             )
-        ecs_fargate = EcsFargateStack(
-            app,
+        new(
+            EcsFargateStack,
             "EcsFargate",
-            stack_name=stack_name(config, "EcsFargate"),
-            env=env,
             description="ECS on Fargate: fast-scaling Graviton service, arm64 builds, Windows with ECS Exec",
             vpc=network.vpc,
             pull_through_cache=registry.pull_through_cache,
@@ -222,22 +224,19 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
         )
         # No explicit dependency on the Registry: the cache's grant and the repository reference
         # already make EcsFargate depend on it, so its rules exist before the first task pulls.
-        stacks["EcsFargate"] = ecs_fargate
 
     # --- Eks ---
     if config.eks.enabled:
-        stacks["Eks"] = EksStack(
-            app,
+        new(
+            EksStack,
             "Eks",
-            stack_name=stack_name(config, "Eks"),
-            env=env,
             description="IPv6 EKS with Bottlerocket node groups, Karpenter and a dual-stack ALB sample",
             vpc=network.vpc,
             config=config.eks,
             cluster_name=config.eks.cluster_name or f"containers-update-{config.stage}",
             discovery_tag=config.network.discovery_tag,
             removal_policy=removal_policy,
-            log_retention=LOG_RETENTION_DAYS[config.log_retention_days],
+            log_retention=log_retention,
         )
 
     # --- EcsAnywhere ---
@@ -249,27 +248,22 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
                 "ecs_anywhere.test_host.enabled must be false in a stage with removal_policy retain "
                 "(the test host is a sandbox experiment), got true"
             )
-        stacks["EcsAnywhere"] = EcsAnywhereStack(
-            app,
+        new(
+            EcsAnywhereStack,
             "EcsAnywhere",
-            env=env,
             description="ECS Anywhere: external instances by SSM activation; GPU, Windows, ECS Exec",
             vpc=network.vpc,
             config=config.ecs_anywhere,
             log_retention_days=config.log_retention_days,
-            stack_name=stack_name(config, "EcsAnywhere"),
             removal_policy=removal_policy,
         )
 
     # --- Web (DataStores, AppRunner, ExpressMode) ---
     if config.web.enabled:
         web = config.web
-        log_retention = LOG_RETENTION_DAYS[config.log_retention_days]
-        data_stores = DataStoresStack(
-            app,
+        data_stores = new(
+            DataStoresStack,
             "DataStores",
-            env=env,
-            stack_name=stack_name(config, "DataStores"),
             description="Aurora Serverless v2 and Valkey serverless, private; the web sample's image",
             vpc=network.vpc,
             config=web,
@@ -277,15 +271,12 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             deletion_protection=config.deletion_protection,
             log_retention=log_retention,
         )
-        stacks["DataStores"] = data_stores
         if web.app_runner.enabled:
             # Synthesized for review; only accounts App Runner still serves can deploy it, so it
             # is deployed only when named (`make deploy STACK=AppRunner`).
-            stacks["AppRunner"] = AppRunnerStack(
-                app,
+            new(
+                AppRunnerStack,
                 "AppRunner",
-                env=env,
-                stack_name=stack_name(config, "AppRunner"),
                 description="App Runner with a VPC connector to the data stores (existing customers only)",
                 vpc=network.vpc,
                 postgres=data_stores.postgres,
@@ -297,11 +288,9 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
                 removal_policy=removal_policy,
             )
         if web.express_mode.enabled:
-            stacks["ExpressMode"] = ExpressModeStack(
-                app,
+            new(
+                ExpressModeStack,
                 "ExpressMode",
-                env=env,
-                stack_name=stack_name(config, "ExpressMode"),
                 description="ECS Express Mode service over the data stores, in this VPC's subnets",
                 vpc=network.vpc,
                 postgres=data_stores.postgres,
@@ -318,25 +307,21 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
         # Composed after the workload stacks, so `cdk destroy --all` deletes it before them (the
         # detector goes first and GuardDuty stops deploying agents) and before the Network VPC, which
         # its cleanup frees of GuardDuty's endpoint.
-        stacks["GuardDuty"] = GuardDutyStack(
-            app,
+        new(
+            GuardDutyStack,
             "GuardDuty",
-            env=env,
-            stack_name=stack_name(config, "GuardDuty"),
             description="GuardDuty EKS audit-log and runtime protection, ECS Fargate runtime monitoring",
             vpc=network.vpc,
             config=config.guardduty,
             removal_policy=removal_policy,
-            log_retention=LOG_RETENTION_DAYS[config.log_retention_days],
+            log_retention=log_retention,
         )
 
     for stack in stacks.values():
         for key, value in config.tags.items():
             cdk.Tags.of(stack).add(key, value)
         cdk.Tags.of(stack).add("stage", config.stage)
-        own_provider_log_groups(
-            stack, retention=LOG_RETENTION_DAYS[config.log_retention_days], removal_policy=removal_policy
-        )
+        own_provider_log_groups(stack, retention=log_retention, removal_policy=removal_policy)
     return stacks
 
 
