@@ -15,24 +15,19 @@ construct would rename, and so replace, one of the two.
 
 from __future__ import annotations
 
-import re
-
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+from .._shared.notifications import dead_letter_queue, findings_topic
 
 # Inspector's finding severities, lowest first (UNTRIAGED has no rank and is never sent).
 # https://docs.aws.amazon.com/inspector/v2/APIReference/API_Finding.html
 SEVERITIES = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class ScanFindingAlerts(Construct):
@@ -65,21 +60,15 @@ class ScanFindingAlerts(Construct):
             raise ValueError(
                 f"minimum_severity must be one of {', '.join(SEVERITIES)}, got {minimum_severity!r}"
             )
-        if email is not None and not _EMAIL.fullmatch(email):
-            raise ValueError(f"email must be an e-mail address, got {email!r}")
         self.severities = SEVERITIES[SEVERITIES.index(minimum_severity) :]
 
-        self.key = kms.Key(
+        topic = findings_topic(
             self,
-            "Key",
-            description="Encrypts the topic of Amazon Inspector findings on ECR images",
-            enable_key_rotation=True,
-            pending_window=cdk.Duration.days(7),
+            key_description="Encrypts the topic of Amazon Inspector findings on ECR images",
+            email=email,
             removal_policy=removal_policy,
         )
-        self.topic = sns.Topic(self, "Resource", master_key=self.key, enforce_ssl=True)
-        if email is not None:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        self.key, self.topic = topic.key, topic.topic
 
         self.rule = events.Rule(
             self,
@@ -95,14 +84,8 @@ class ScanFindingAlerts(Construct):
                 },
             ),
         )
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-            removal_policy=removal_policy,
+        self.dead_letter_queue = dead_letter_queue(
+            self, "DeadLetters", key=self.key, removal_policy=removal_policy
         )
         # The target grants events.amazonaws.com sns:Publish on the topic and
         # kms:Decrypt / kms:GenerateDataKey* on its key (the key policy names the service), and

@@ -12,23 +12,17 @@ construct would rename, and so replace, one of the two.
 
 from __future__ import annotations
 
-import re
-
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .._shared.nag import acknowledge
+from .._shared.notifications import dead_letter_queue, findings_topic
 
 # The lowest value of each GuardDuty severity level (Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9,
 # Critical 9.0-10.0): https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings-severity.html
 SEVERITY_LEVELS = {"LOW": 1, "MEDIUM": 4, "HIGH": 7, "CRITICAL": 9}
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class GuardDutyFindingAlerts(Construct):
@@ -58,30 +52,17 @@ class GuardDutyFindingAlerts(Construct):
             raise ValueError(
                 f"minimum_severity must be one of {', '.join(SEVERITY_LEVELS)}, got {minimum_severity!r}"
             )
-        if email is not None and not _EMAIL.fullmatch(email):
-            raise ValueError(f"email must be an e-mail address, got {email!r}")
         self.minimum_value = SEVERITY_LEVELS[minimum_severity]
 
-        self.key = kms.Key(
+        topic = findings_topic(
             self,
-            "Key",
-            description="Encrypts the topic of GuardDuty findings and its dead-letter queue",
-            enable_key_rotation=True,
-            pending_window=cdk.Duration.days(7),
+            key_description="Encrypts the topic of GuardDuty findings and its dead-letter queue",
+            email=email,
             removal_policy=removal_policy,
         )
-        self.topic = sns.Topic(self, "Resource", master_key=self.key, enforce_ssl=True)
-        if email is not None:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
-
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-            removal_policy=removal_policy,
+        self.key, self.topic = topic.key, topic.topic
+        self.dead_letter_queue = dead_letter_queue(
+            self, "DeadLetterQueue", key=self.key, removal_policy=removal_policy
         )
         acknowledge(
             self.dead_letter_queue,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from constructs_lib._shared.notifications import EMAIL_PATTERN
 from constructs_lib.security import SEVERITY_LEVELS, GuardDutyFeatures
 from stacks.config.loader import ConfigError, setting
-
-EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 
 
 @dataclass(frozen=True)
@@ -16,7 +15,7 @@ class GuardDutyFindingsConfig:
 
     minimum_severity: str = setting("HIGH", choices=tuple(SEVERITY_LEVELS))
     # Subscribed to the findings topic (AWS sends a confirmation mail first); none by default.
-    email: str | None = setting(None, pattern=EMAIL, example="you@example.com")
+    email: str | None = setting(None, pattern=EMAIL_PATTERN, example="you@example.com")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from constructs_lib._shared.notifications import EMAIL_PATTERN
 from constructs_lib.ecr import CREDENTIAL_SECRET_PREFIX, SEVERITIES, UPSTREAMS
 from constructs_lib.ecr.scanning import SCAN_FILTER_PATTERN
 from stacks.config.common import REGION_PATTERN
@@ -18,7 +19,6 @@ SECRET_NAME = r"ecr-pullthroughcache/[A-Za-z0-9/_+=.@-]+"
 # The complete ARN: Secrets Manager appends a hyphen and six random characters to the name.
 SECRET_ARN = r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:" + SECRET_NAME + r"-[A-Za-z0-9]{6}"
 SECRET_ARN_EXAMPLE = "arn:aws:secretsmanager:<region>:<account>:secret:ecr-pullthroughcache/<name>-AbCdEf"
-EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class FindingsConfig:
 
     minimum_severity: str = setting("HIGH", choices=SEVERITIES)
     # Subscribed to the findings topic (AWS sends a confirmation mail first); none by default.
-    email: str | None = setting(None, pattern=EMAIL, example="you@example.com")
+    email: str | None = setting(None, pattern=EMAIL_PATTERN, example="you@example.com")
 
 
 @dataclass(frozen=True)
