@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from constructs import Construct
+
+from .resources import rotating_key
 
 # What CloudWatch Logs needs on the key, as the page above lists it.
 LOGS_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
@@ -78,11 +79,10 @@ class LogEncryptionKey(Construct):
             raise ValueError(f"log_group_names must be a list of names, got {log_group_names!r}")
         stack = cdk.Stack.of(self)
         self._names: list[str] = []
-        self.key = kms.Key(
+        self.key = rotating_key(
             self,
             "Resource",
             description=f"Encrypts the CloudWatch log groups of stack {stack.stack_name}",
-            enable_key_rotation=True,
             removal_policy=removal_policy,
         )
         self.key.add_to_resource_policy(

@@ -17,6 +17,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from .resources import rotating_key
+
 # The shape SNS accepts for an e-mail endpoint, checked at synth rather than at subscription time.
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 
@@ -43,11 +45,10 @@ def findings_topic(
     """
     if email is not None and not re.fullmatch(EMAIL_PATTERN, email):
         raise ValueError(f"email must be an e-mail address, got {email!r}")
-    key = kms.Key(
+    key = rotating_key(
         scope,
         "Key",
         description=key_description,
-        enable_key_rotation=True,
         pending_window=cdk.Duration.days(7),
         removal_policy=removal_policy,
     )

@@ -18,6 +18,8 @@ from constructs import Construct
 
 from .._shared.nag import acknowledge
 from .._shared.names import physical_name
+from .._shared.resources import log_group, rotating_key
+from ._access import admit_tcp, closed_security_group
 
 # Aurora PostgreSQL releases this construct offers (aws-cdk-lib 2.275 knows them all).
 AURORA_POSTGRES_VERSIONS: dict[str, rds.AuroraPostgresEngineVersion] = {
@@ -122,28 +124,21 @@ class ServerlessPostgres(Construct):
         self.port = POSTGRES_PORT
         self.database_name = props.database_name
 
-        self.key = props.encryption_key or kms.Key(
+        self.key = props.encryption_key or rotating_key(
             self,
             "Key",
             description="Encrypts the Aurora cluster's storage, its credentials and its logs",
-            enable_key_rotation=True,
             removal_policy=kept,
         )
         identifier = props.cluster_identifier or _identifier(physical_name(self, max_length=50))
         if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", identifier) or len(identifier) > 63:
             raise ValueError(f"cluster_identifier must be a lowercase DB identifier, got {identifier!r}")
 
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description="Aurora PostgreSQL: admits only the front ends given to admit()",
-            allow_all_outbound=False,
-        )
-        self.log_group = logs.LogGroup(
+        self.security_group = closed_security_group(self, vpc, store="Aurora PostgreSQL")
+        self.log_group = log_group(
             self,
             "PostgresqlLogs",
-            log_group_name=f"/aws/rds/cluster/{identifier}/postgresql",
+            name=f"/aws/rds/cluster/{identifier}/postgresql",
             encryption_key=self.key,
             retention=props.log_retention,
             removal_policy=kept,
@@ -195,15 +190,8 @@ class ServerlessPostgres(Construct):
         Give the front end's own stack as `scope`: the rule then lives and dies with the front
         end, so either front end deploys and destroys alone and the data stores never depend on it.
         """
-        ec2.CfnSecurityGroupIngress(
-            scope,
-            construct_id,
-            group_id=self.security_group.security_group_id,
-            source_security_group_id=peer.security_group_id,
-            ip_protocol="tcp",
-            from_port=self.port,
-            to_port=self.port,
-            description=description,
+        admit_tcp(
+            scope, construct_id, group=self.security_group, peer=peer, port=self.port, description=description
         )
 
     def _acknowledge(self, props: ServerlessPostgresProps) -> None:

@@ -16,6 +16,8 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from .._shared.names import physical_name
+from .._shared.resources import rotating_key
+from ._access import admit_tcp, closed_security_group
 
 # Usage limits ElastiCache Serverless accepts: 1 to 5,000 GB of data, 1,000 to 15,000,000 ECPU/s
 # (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Scaling.html, and the bounds aws-cdk's
@@ -91,20 +93,13 @@ class ServerlessValkey(Construct):
         if not re.fullmatch(r"[a-z][a-z0-9-]{0,39}", name):
             raise ValueError(f"cache_name must be 1 to 40 lowercase letters, digits or '-', got {name!r}")
 
-        self.key = props.encryption_key or kms.Key(
+        self.key = props.encryption_key or rotating_key(
             self,
             "Key",
             description="Encrypts the Valkey serverless cache at rest",
-            enable_key_rotation=True,
             removal_policy=props.removal_policy,
         )
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description="Valkey serverless: admits only the front ends given to admit()",
-            allow_all_outbound=False,
-        )
+        self.security_group = closed_security_group(self, vpc, store="Valkey serverless")
         selection = vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
         subnets = vpc.select_subnets(
             subnet_type=selection.subnet_type,
@@ -146,14 +141,12 @@ class ServerlessValkey(Construct):
         """
         holder = Construct(scope, construct_id)
         for port in (PRIMARY_PORT, READER_PORT):
-            ec2.CfnSecurityGroupIngress(
+            admit_tcp(
                 holder,
                 f"Port{port}",
-                group_id=self.security_group.security_group_id,
-                source_security_group_id=peer.security_group_id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
+                group=self.security_group,
+                peer=peer,
+                port=port,
                 description=f"{description} ({port})",
             )
 

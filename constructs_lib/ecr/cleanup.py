@@ -30,6 +30,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .._shared.resources import log_group, service_role
+
 # The function's own limit, and how long CloudFormation waits for its answer. The handler stops
 # starting deletions 30 s before the limit and always answers; if the function dies anyway
 # (out of memory), CloudFormation fails the resource after the service timeout instead of the
@@ -103,18 +105,18 @@ class CreatedRepositoryCleanup(Construct):
                 )
         resolved = [(t.region or stack.region, t.prefix) for t in targets]
 
-        log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
+        function_logs = log_group(self, "Logs", retention=log_retention, removal_policy=removal_policy)
         # Its own role, with log rights on its own log group only (not the broad managed policy).
-        role = iam.Role(
+        role = service_role(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            "lambda.amazonaws.com",
             description="Deletes the repositories ECR created under the stack's prefixes",
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[f"{log_group.log_group_arn}:*"],
+                resources=[f"{function_logs.log_group_arn}:*"],
             )
         )
         self.function = lambda_.Function(
@@ -128,7 +130,7 @@ class CreatedRepositoryCleanup(Construct):
             ),
             timeout=FUNCTION_TIMEOUT,
             memory_size=256,
-            log_group=log_group,
+            log_group=function_logs,
             role=role,
             # CloudFormation invokes it asynchronously; a retry would race the ServiceTimeout
             # failure that CloudFormation already reports, so a dead run is not retried.
@@ -178,7 +180,7 @@ class CreatedRepositoryCleanup(Construct):
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[cdk.Aws.STACK_ID])
         )
-        self._acknowledge(role, log_group, regions, resolved, keyless_regions)
+        self._acknowledge(role, function_logs, regions, resolved, keyless_regions)
         self.resource = cdk.CustomResource(
             self,
             "Resource",

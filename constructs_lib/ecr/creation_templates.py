@@ -19,6 +19,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from .._shared.resources import service_role
+
 APPLIED_FOR = ("PULL_THROUGH_CACHE", "REPLICATION", "CREATE_ON_PUSH")
 _PREFIX = re.compile(r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*|ROOT")
 
@@ -95,10 +97,10 @@ class RepositoryCreationTemplates(Construct):
             untagged_expiry_days=untagged_expiry_days, keep_last_images=keep_last_images
         )
         self.templates: dict[str, ecr.CfnRepositoryCreationTemplate] = {}
-        self.role = iam.Role(
+        self.role = service_role(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal("ecr.amazonaws.com"),
+            "ecr.amazonaws.com",
             description="Assumed by Amazon ECR to create repositories from creation templates",
         )
         # Attached with the first template: a statement without resources would be invalid.

@@ -11,6 +11,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .._shared.resources import log_group
+
 FARGATE = "FARGATE"
 FARGATE_SPOT = "FARGATE_SPOT"
 
@@ -104,14 +106,13 @@ def task_definition_with_logs(
     task_definition = ecs.FargateTaskDefinition(
         scope, "TaskDefinition", cpu=cpu, memory_limit_mib=memory_mib, runtime_platform=platform
     )
-    log_group = logs.LogGroup(
+    return task_definition, log_group(
         scope,
         "Logs",
         retention=log_retention,
         removal_policy=removal_policy,
         encryption_key=log_encryption_key,
     )
-    return task_definition, log_group
 
 
 def private_exec_service(

@@ -21,11 +21,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .._shared.custom_resource import direct_custom_resource
-from .._shared.nag import acknowledge, nag_text
-
-# How long the insights guard keeps deleting the group after the cluster is gone: ECS flushes
-# performance events of stopping tasks within minutes.
-INSIGHTS_GUARD_WATCH = cdk.Duration.minutes(3)
+from .._shared.log_group_guard import LogGroupGuard
+from .._shared.resources import log_group, rotating_key
 
 RUNTIME = Path(__file__).parent / "runtime"
 
@@ -78,17 +75,16 @@ class FargateCluster(Construct):
         super().__init__(scope, construct_id)
         props = props or FargateClusterProps()
 
-        self.exec_key = kms.Key(
+        self.exec_key = rotating_key(
             self,
             "ExecKey",
             description="Encrypts ECS Exec sessions and their CloudWatch session logs",
-            enable_key_rotation=True,
             removal_policy=props.removal_policy,
         )
         # logs.LogGroup with `encryption_key` adds the key policy statement that lets the regional
         # CloudWatch Logs principal use the key, conditioned on the log-group encryption context:
         # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
-        self.exec_log_group = logs.LogGroup(
+        self.exec_log_group = log_group(
             self,
             "ExecSessions",
             encryption_key=self.exec_key,
@@ -108,18 +104,14 @@ class FargateCluster(Construct):
         # Container Insights writes performance events to this group and creates it itself when it
         # is missing, outside CloudFormation; created here first, it gets a retention and goes
         # with the stack: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-reference-performance-logs-ECS.html
-        self.insights_log_group = logs.LogGroup(
+        # A fixed name: a retained group is kept except when the stack's first create rolls back.
+        self.insights_log_group = log_group(
             self,
             "InsightsPerformance",
-            log_group_name=self.insights_log_group_name,
+            name=self.insights_log_group_name,
             retention=props.exec_log_retention,
             encryption_key=props.log_encryption_key,
-            # A retained group with a fixed name would make the next create of this cluster fail
-            # ("already exists"); RetainExceptOnCreate keeps it on delete and on update, but not
-            # when the stack's first create rolls back.
-            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
-            if props.removal_policy == cdk.RemovalPolicy.RETAIN
-            else props.removal_policy,
+            removal_policy=props.removal_policy,
         )
 
         # Not "Resource": ecs.Cluster names its capacity provider association after its own id
@@ -159,33 +151,15 @@ class FargateCluster(Construct):
         Ordered before the group on create and after it (and the cluster) on delete. Retained
         groups (production) get no guard: their logs are meant to outlive the stack.
         """
-        stack = cdk.Stack.of(self)
-        partition, region, account = cdk.Aws.PARTITION, cdk.Aws.REGION, cdk.Aws.ACCOUNT_ID
-        # DeleteLogGroup is authorized against the group's ARN with the trailing `:*`
-        # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html);
-        # the form without it names the same one group.
-        group_arn = f"arn:{partition}:logs:{region}:{account}:log-group:{self.insights_log_group_name}"
-        parts = direct_custom_resource(
-            Construct(self, "InsightsLogsGuard"),
+        guard = LogGroupGuard(
+            self,
+            "InsightsLogsGuard",
             runtime=RUNTIME,
             handler_module="insights_logs",
             resource_type="Custom::EcsInsightsLogsGuard",
-            properties={
-                "ClusterName": self.cluster_name,
-                "WatchSeconds": int(INSIGHTS_GUARD_WATCH.to_seconds()),
-            },
-            statements=[
-                iam.PolicyStatement(actions=["logs:DeleteLogGroup"], resources=[group_arn, f"{group_arn}:*"]),
-                # Tells a stale group from the group of an active cluster of the same name.
-                iam.PolicyStatement(
-                    actions=["ecs:DescribeClusters"],
-                    resources=[f"arn:{partition}:ecs:{region}:{account}:cluster/{self.cluster_name}"],
-                ),
-                # The sweep runs only while the stack is deleted or rolled back.
-                iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[cdk.Aws.STACK_ID]),
-            ],
-            timeout=INSIGHTS_GUARD_WATCH.plus(cdk.Duration.minutes(2)),
-            service_timeout=INSIGHTS_GUARD_WATCH.plus(cdk.Duration.minutes(3)),
+            cluster_name=self.cluster_name,
+            group_name=self.insights_log_group_name,
+            describe_cluster="ecs:DescribeClusters",
             description=f"Deletes the Container Insights log group of ECS cluster {self.cluster_name} when "
             "ECS re-creates it outside the stack (before create, after delete)",
             log_retention=props.exec_log_retention,
@@ -193,16 +167,8 @@ class FargateCluster(Construct):
             log_encryption_key=props.log_encryption_key,
         )
         # Deleted after the group (and so after the cluster, which depends on the group).
-        self.insights_log_group.node.add_dependency(parts.resource)
-        acknowledge(
-            parts.policy,
-            {
-                f"AwsSolutions-IAM5[Resource::{nag_text(stack, f'{group_arn}:*')}]": "The trailing :* is "
-                "the ARN form CloudWatch Logs authorizes DeleteLogGroup against; it names this one log "
-                "group, not a set of groups.",
-            },
-        )
-        return parts.resource
+        self.insights_log_group.node.add_dependency(guard.resource)
+        return guard.resource
 
     def _ensure_service_linked_role(self, props: FargateClusterProps) -> cdk.CustomResource:
         """AWSServiceRoleForECS, created if missing; never deleted (the whole account shares it)."""

@@ -28,7 +28,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from .._shared.log_key import log_group_arn
 from .._shared.nag import acknowledge, nag_text
+from .._shared.resources import log_group, rotating_key
 
 SAMPLE_APP_DIR = Path(__file__).resolve().parent / "sample_app"
 PLATFORMS = ("linux/arm64", "linux/amd64")
@@ -74,14 +76,13 @@ class MultiArchImageBuild(Construct):
         repository = props.repository
 
         source = s3_assets.Asset(self, "Source", path=str(props.source_dir))
-        key = props.encryption_key or kms.Key(
+        key = props.encryption_key or rotating_key(
             self,
             "Key",
             description="Encrypts the image build's artifacts and logs",
-            enable_key_rotation=True,
             removal_policy=props.removal_policy,
         )
-        self.log_group = logs.LogGroup(
+        self.log_group = log_group(
             self,
             "Logs",
             retention=props.log_retention,
@@ -130,15 +131,7 @@ class MultiArchImageBuild(Construct):
         """cdk-nag's IAM5 findings on the build role: CDK's grants, each as narrow as its service allows."""
         stack, project = cdk.Stack.of(self), self.project
         assert project.role is not None  # codebuild.Project always creates its role
-        codebuild_logs = nag_text(
-            stack,
-            stack.format_arn(
-                service="logs",
-                resource="log-group",
-                resource_name=f"/aws/codebuild/{project.project_name}:*",
-                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-            ),
-        )
+        codebuild_logs = nag_text(stack, log_group_arn(self, f"/aws/codebuild/{project.project_name}:*"))
         report_groups = nag_text(
             stack,
             stack.format_arn(

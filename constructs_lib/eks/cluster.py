@@ -32,6 +32,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .._shared.resources import log_group, rotating_key
 from ._nag import acknowledge_cdk_internals
 from .control_plane_logs import ControlPlaneLogsGuard
 from .load_balancer_cleanup import LoadBalancerControllerCleanup
@@ -126,11 +127,10 @@ class Ipv6Cluster(Construct):
             )
         self.cluster_name = props.cluster_name
 
-        self.secrets_key = kms.Key(
+        self.secrets_key = rotating_key(
             self,
             "SecretsKey",
             description=f"Envelope encryption of Kubernetes secrets in EKS cluster {props.cluster_name}",
-            enable_key_rotation=True,
             removal_policy=props.removal_policy,
         )
         # EKS writes control-plane logs to this fixed group name and would create it with no
@@ -138,18 +138,14 @@ class Ipv6Cluster(Construct):
         # retention and a removal policy, and the cluster depends on it. A retained group is
         # retained except on create (RetainExceptOnCreate): a first deploy that rolls back deletes
         # it, instead of leaving a name that makes the retry fail with "already exists".
-        self.log_group = logs.LogGroup(
+        self.log_group = log_group(
             self,
             "ControlPlaneLogs",
-            log_group_name=control_plane_log_group_name(props.cluster_name),
+            name=control_plane_log_group_name(props.cluster_name),
             retention=props.log_retention,
             # The group references the key: CloudFormation creates the key first and deletes it last.
             encryption_key=props.log_encryption_key,
-            removal_policy=(
-                cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
-                if props.removal_policy == cdk.RemovalPolicy.RETAIN
-                else props.removal_policy
-            ),
+            removal_policy=props.removal_policy,
         )
         self.control_plane_logs_guard: ControlPlaneLogsGuard | None = None
         if props.removal_policy == cdk.RemovalPolicy.DESTROY:

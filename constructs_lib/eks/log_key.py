@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import aws_cdk as cdk
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from .._shared.log_key import logs_key_statement
+from .._shared.resources import fixed_name_removal, rotating_key
 
 
 class LogEncryptionKey(Construct):
@@ -46,18 +46,13 @@ class LogEncryptionKey(Construct):
         if isinstance(log_group_names, str):
             raise ValueError(f"log_group_names must be a list of names, got {log_group_names!r}")
         stack = cdk.Stack.of(self)
-        self.key = kms.Key(
+        self.key = rotating_key(
             self,
             "Resource",
             description=f"Encrypts the CloudWatch log groups of stack {stack.stack_name}",
-            enable_key_rotation=True,
             # A retained key is retained except on create, as the control-plane group is: a first
             # deploy that rolls back leaves no key that nothing uses.
-            removal_policy=(
-                cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
-                if removal_policy == cdk.RemovalPolicy.RETAIN
-                else removal_policy
-            ),
+            removal_policy=fixed_name_removal(removal_policy),
         )
         patterns = [f"{stack.stack_name}-*"]
         for name in log_group_names:

@@ -18,7 +18,8 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from .._shared.nag import acknowledge, managed_policy, wildcard
+from .._shared.nag import acknowledge, wildcard
+from .._shared.resources import service_role
 from .karpenter.node_role import ipv6_cni_statements
 
 # The system node group's label and taint. Only pods that tolerate `CriticalAddonsOnly` (CoreDNS,
@@ -177,30 +178,22 @@ def node_role(scope: Construct, construct_id: str) -> iam.Role:
       nodes NotReady (terraform-aws-modules/terraform-aws-eks#3260, aws/amazon-vpc-cni-k8s#3840).
       The IMDS hop limit of 1 keeps these credentials from ordinary pods.
     """
-    role = iam.Role(
+    role = service_role(
         scope,
         construct_id,
-        assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+        "ec2.amazonaws.com",
         description="Bottlerocket EKS nodes: join the cluster, pull images, IPv6 VPC CNI, SSM",
-        managed_policies=[
-            iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEKSWorkerNodePolicy"),
-            iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEC2ContainerRegistryPullOnly"),
-            iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore"),
-        ],
+        managed_policies={
+            "AmazonEKSWorkerNodePolicy": "The AWS managed worker node policy is what EKS documents for "
+            "every node role; AWS keeps it in step with EKS.",
+            "AmazonEC2ContainerRegistryPullOnly": "The AWS managed pull-only ECR policy is the narrowest "
+            "AWS grant that lets nodes pull any image the cluster runs.",
+            "AmazonSSMManagedInstanceCore": "Bottlerocket's control container needs the SSM core policy so "
+            "operators can reach nodes through Session Manager instead of SSH.",
+        },
     )
     ipv6_cni = iam.Policy(scope, f"{construct_id}Ipv6Cni", statements=ipv6_cni_statements())
     role.attach_inline_policy(ipv6_cni)
-    acknowledge(
-        role,
-        {
-            managed_policy("AmazonEKSWorkerNodePolicy"): "The AWS managed worker node policy is what EKS "
-            "documents for every node role; AWS keeps it in step with EKS.",
-            managed_policy("AmazonEC2ContainerRegistryPullOnly"): "The AWS managed pull-only ECR policy is "
-            "the narrowest AWS grant that lets nodes pull any image the cluster runs.",
-            managed_policy("AmazonSSMManagedInstanceCore"): "Bottlerocket's control container needs the SSM "
-            "core policy so operators can reach nodes through Session Manager instead of SSH.",
-        },
-    )
     acknowledge(
         ipv6_cni,
         {

@@ -24,6 +24,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .._shared.log_key import logs_key_statement
+from .._shared.resources import log_group, rotating_key
 
 # Tags by which the AWS Load Balancer Controller finds subnets for internet-facing and internal
 # load balancers: https://docs.aws.amazon.com/eks/latest/userguide/network-load-balancing.html
@@ -208,7 +209,7 @@ class DualStackVpc(Construct):
             cfn_subnet.enable_dns64 = False
 
         self.flow_log_key = props.flow_log_key or self._flow_log_key(props.removal_policy)
-        self.flow_log_group = logs.LogGroup(
+        self.flow_log_group = log_group(
             self,
             "FlowLogs",
             retention=props.flow_log_retention,
@@ -254,12 +255,8 @@ class DualStackVpc(Construct):
         https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
         """
         stack = cdk.Stack.of(self)
-        key = kms.Key(
-            self,
-            "FlowLogKey",
-            description="Encrypts the VPC flow log group",
-            enable_key_rotation=True,
-            removal_policy=removal_policy,
+        key = rotating_key(
+            self, "FlowLogKey", description="Encrypts the VPC flow log group", removal_policy=removal_policy
         )
         key.add_to_resource_policy(
             logs_key_statement(self, f"{stack.stack_name}-*", sid="CloudWatchLogsForThisStacksGroups")

@@ -18,13 +18,13 @@ import aws_cdk as cdk
 from aws_cdk import aws_apprunner as apprunner
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .._shared.nag import acknowledge
 from .._shared.names import physical_name
+from .._shared.resources import service_role
 from ._grants import grant_secret_read, image_uri
 from .app_runner_logs import AppRunnerLogCleanup
 
@@ -157,17 +157,17 @@ class AppRunnerWebService(Construct):
             security_groups=[self.security_group.security_group_id],
         )
 
-        self.access_role = iam.Role(
+        self.access_role = service_role(
             self,
             "AccessRole",
-            assumed_by=iam.ServicePrincipal("build.apprunner.amazonaws.com"),
+            "build.apprunner.amazonaws.com",
             description="Lets App Runner pull the service's image from its ECR repository",
         )
         props.repository.grant_pull(self.access_role)
-        self.instance_role = iam.Role(
+        self.instance_role = service_role(
             self,
             "InstanceRole",
-            assumed_by=iam.ServicePrincipal("tasks.apprunner.amazonaws.com"),
+            "tasks.apprunner.amazonaws.com",
             description="The running service's role: reads the secrets given to it, nothing else",
         )
         for secret in props.secrets.values():

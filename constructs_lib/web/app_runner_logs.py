@@ -17,6 +17,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .._shared.custom_resource import direct_custom_resource
+from .._shared.log_key import log_group_arn
 from .._shared.nag import acknowledge, nag_text
 
 UNIT = Path(__file__).parent
@@ -44,12 +45,7 @@ class AppRunnerLogCleanup(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        service_groups = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=f"/aws/apprunner/{service_name}/*",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
+        service_groups = log_group_arn(self, f"/aws/apprunner/{service_name}/*")
         parts = direct_custom_resource(
             self,
             runtime=UNIT / "runtime",

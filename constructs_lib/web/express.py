@@ -31,13 +31,12 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .._shared.nag import acknowledge
+from .._shared.resources import log_group, rotating_key, service_role
 from ._grants import grant_secret_read, image_uri
 
 # AWS's managed policy for the Express Mode infrastructure role, trusted by ecs.amazonaws.com:
@@ -124,14 +123,13 @@ class ExpressWebService(Construct):
                 f"scaling_metric must be one of {', '.join(SCALING_METRICS)}, got {props.scaling_metric!r}"
             )
 
-        key = kms.Key(
+        key = rotating_key(
             self,
             "LogKey",
             description="Encrypts the Express Mode service's container logs",
-            enable_key_rotation=True,
             removal_policy=props.removal_policy,
         )
-        self.log_group = logs.LogGroup(
+        self.log_group = log_group(
             self,
             "Logs",
             encryption_key=key,
@@ -155,36 +153,31 @@ class ExpressWebService(Construct):
             allow_all_outbound=True,
         )
 
-        self.infrastructure_role = iam.Role(
+        self.infrastructure_role = service_role(
             self,
             "InfrastructureRole",
-            assumed_by=iam.ServicePrincipal("ecs.amazonaws.com"),
-            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(INFRASTRUCTURE_POLICY)],
+            "ecs.amazonaws.com",
             description="Lets ECS manage the Express service's load balancer, certificate and scaling",
-        )
-        acknowledge(
-            self.infrastructure_role,
-            {
-                f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{INFRASTRUCTURE_POLICY}]": (
-                    "AWS's managed policy made for the Express Mode infrastructure role; AWS keeps it in "
-                    "step with what Express Mode creates (load balancers, certificates, scaling, alarms)."
-                ),
+            managed_policies={
+                INFRASTRUCTURE_POLICY: "AWS's managed policy made for the Express Mode infrastructure role; "
+                "AWS keeps it in step with what Express Mode creates (load balancers, certificates, "
+                "scaling, alarms).",
             },
         )
-        self.execution_role = iam.Role(
+        self.execution_role = service_role(
             self,
             "ExecutionRole",
-            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            "ecs-tasks.amazonaws.com",
             description="Pulls the image, writes the container logs and reads the service's secrets",
         )
         props.repository.grant_pull(self.execution_role)
         self.log_group.grant_write(self.execution_role)
         for secret in props.secrets.values():
             grant_secret_read(self.execution_role, secret)
-        self.task_role = iam.Role(
+        self.task_role = service_role(
             self,
             "TaskRole",
-            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            "ecs-tasks.amazonaws.com",
             description="The application's own AWS permissions (none: it uses only the data stores)",
         )
 

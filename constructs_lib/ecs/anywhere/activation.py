@@ -26,6 +26,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from ..._shared.nag import acknowledge, nag_text
+from ..._shared.resources import log_group, service_role
 
 # SSM limits: an activation expires at most 30 days after it is made, and registers 1 to 1,000
 # machines (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateActivation.html).
@@ -115,17 +116,17 @@ class SsmActivation(Construct):
             },
         )
 
-        log_group = logs.LogGroup(
+        function_logs = log_group(
             self,
             "LogGroup",
             retention=props.log_retention,
             removal_policy=props.removal_policy,
             encryption_key=encryption_key,
         )
-        self.role = iam.Role(
+        self.role = service_role(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            "lambda.amazonaws.com",
             description="ECS Anywhere SSM activation; deregisters its instances on stack delete",
         )
         self.function = lambda_.Function(
@@ -143,7 +144,7 @@ class SsmActivation(Construct):
             ),
             timeout=FUNCTION_TIMEOUT,
             memory_size=128,
-            log_group=log_group,
+            log_group=function_logs,
             # CloudFormation invokes it asynchronously; a retried Create would make a second
             # activation that nothing records.
             retry_attempts=0,
@@ -154,7 +155,7 @@ class SsmActivation(Construct):
             "Policy",
             roles=[self.role],
             statements=self._statements(
-                stack, instance_role, cluster, log_group, self.secret, encryption_key
+                stack, instance_role, cluster, function_logs, self.secret, encryption_key
             ),
         )
         # Read (the activation history, on Update and Delete) through CDK's grant; write by
@@ -179,7 +180,7 @@ class SsmActivation(Construct):
             service_timeout=FUNCTION_TIMEOUT.plus(cdk.Duration.minutes(1)),
         )
         # Its Delete still needs the function's permissions, its log group and the secret.
-        for dependency in (policy, self.role, log_group, self.secret):
+        for dependency in (policy, self.role, function_logs, self.secret):
             self.resource.node.add_dependency(dependency)
         self.activation_id = self.resource.ref
         self.cluster = cluster

@@ -11,16 +11,12 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ..._shared.log_key import logs_key_statement
 from ..._shared.nag import acknowledge
-
-# How cdk-nag writes an AWS managed policy's ARN in its finding ids.
-AWS_POLICY = "arn:<AWS::Partition>:iam::aws:policy"
+from ..._shared.resources import log_group, rotating_key, service_role
 
 
 @dataclass(frozen=True)
@@ -61,18 +57,17 @@ class ExternalCluster(Construct):
         props = props or ExternalClusterProps()
         stack = cdk.Stack.of(self)
 
-        self.key = kms.Key(
+        self.key = rotating_key(
             self,
             "Key",
             description="ECS Anywhere: log groups, ECS Exec sessions and the activation secret",
-            enable_key_rotation=True,
             removal_policy=props.removal_policy,
         )
         # Log groups made by CloudFormation without a name are named `<StackName>-<LogicalId>-<suffix>`.
         self.key.add_to_resource_policy(
             logs_key_statement(self, f"{stack.stack_name}-*", sid="CloudWatchLogsForThisStacksGroups")
         )
-        self.exec_log_group = logs.LogGroup(
+        self.exec_log_group = log_group(
             self,
             "ExecSessions",
             encryption_key=self.key,
@@ -109,27 +104,18 @@ class ExternalCluster(Construct):
             },
         )
 
-        self.instance_role = iam.Role(
+        self.instance_role = service_role(
             self,
             "InstanceRole",
-            assumed_by=iam.ServicePrincipal("ssm.amazonaws.com"),
+            "ssm.amazonaws.com",
             description="ECS Anywhere external instances: SSM agent and ECS container agent",
-            managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore"),
-                iam.ManagedPolicy.from_aws_managed_policy_name(
-                    "service-role/AmazonEC2ContainerServiceforEC2Role"
-                ),
-            ],
-        )
-        acknowledge(
-            self.instance_role,
-            {
-                f"AwsSolutions-IAM4[Policy::{AWS_POLICY}/AmazonSSMManagedInstanceCore]": (
+            managed_policies={
+                "AmazonSSMManagedInstanceCore": (
                     "AWS documents this managed policy for ECS Anywhere instances: the SSM agent registers "
                     "and keeps its hybrid credentials with it "
                     "(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-anywhere-iam.html)."
                 ),
-                f"AwsSolutions-IAM4[Policy::{AWS_POLICY}/service-role/AmazonEC2ContainerServiceforEC2Role]": (
+                "service-role/AmazonEC2ContainerServiceforEC2Role": (
                     "AWS documents this managed policy for ECS Anywhere instances: the ECS container agent "
                     "registers, polls and reports task state with it "
                     "(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-anywhere-iam.html)."

@@ -21,6 +21,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ..._shared.resources import log_group
 from .._nag import acknowledge_ecs_exec
 
 # Attributes the ECS agent puts on every container instance; `ecs.capability.gpu-driver-version`
@@ -42,18 +43,6 @@ def _check_sizes(cpu: int, memory_mib: int, desired_count: int | None = None) ->
         raise ValueError(f"memory_mib must be at least 4, got {memory_mib}")
     if desired_count is not None and desired_count < 0:
         raise ValueError(f"desired_count must not be negative, got {desired_count}")
-
-
-def _log_group(
-    scope: Construct,
-    *,
-    key: kms.IKey | None,
-    retention: logs.RetentionDays,
-    removal_policy: cdk.RemovalPolicy,
-) -> logs.LogGroup:
-    return logs.LogGroup(
-        scope, "Logs", encryption_key=key, retention=retention, removal_policy=removal_policy
-    )
 
 
 @dataclass(frozen=True)
@@ -91,8 +80,12 @@ class ExternalLinuxService(Construct):
         )
         # ExternalService takes no placement constraints; the task definition carries them.
         self.task_definition.add_placement_constraint(ecs.PlacementConstraint.member_of(LINUX_HOSTS))
-        self.log_group = _log_group(
-            self, key=props.log_key, retention=props.log_retention, removal_policy=props.removal_policy
+        self.log_group = log_group(
+            self,
+            "Logs",
+            encryption_key=props.log_key,
+            retention=props.log_retention,
+            removal_policy=props.removal_policy,
         )
         self.task_definition.add_container(
             "web",
@@ -160,8 +153,12 @@ class ExternalGpuTask(Construct):
             self, "TaskDefinition", network_mode=ecs.NetworkMode.BRIDGE
         )
         self.task_definition.add_placement_constraint(ecs.PlacementConstraint.member_of(GPU_HOSTS))
-        self.log_group = _log_group(
-            self, key=props.log_key, retention=props.log_retention, removal_policy=props.removal_policy
+        self.log_group = log_group(
+            self,
+            "Logs",
+            encryption_key=props.log_key,
+            retention=props.log_retention,
+            removal_policy=props.removal_policy,
         )
         self.task_definition.add_container(
             self.container_name,
@@ -217,8 +214,12 @@ class ExternalWindowsService(Construct):
         assert isinstance(task_definition_resource, ecs.CfnTaskDefinition)
         task_definition_resource.add_property_deletion_override("NetworkMode")
         self.task_definition.add_placement_constraint(ecs.PlacementConstraint.member_of(WINDOWS_HOSTS))
-        self.log_group = _log_group(
-            self, key=props.log_key, retention=props.log_retention, removal_policy=props.removal_policy
+        self.log_group = log_group(
+            self,
+            "Logs",
+            encryption_key=props.log_key,
+            retention=props.log_retention,
+            removal_policy=props.removal_policy,
         )
         # No linuxParameters, readonlyRootFilesystem or user: Windows task definitions reject them.
         self.task_definition.add_container(

@@ -33,12 +33,12 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from ..._shared.log_key import logs_key_statement
 from ..._shared.nag import acknowledge_resource
+from ..._shared.resources import log_group, rotating_key
 from . import collector, sample
 from .aws_logging import aws_logging_manifests, check_aws_logging, render_aws_logging
 from .profiles import FargateSelector, SequentialFargateProfiles
@@ -126,11 +126,10 @@ class EksFargate(Construct):
         if props.node_container_insights:
             insights = list(INSIGHTS_GROUPS)
         insights_names = {name: f"/aws/containerinsights/{cluster_name}/{name}" for name in insights}
-        self.log_key = kms.Key(
+        self.log_key = rotating_key(
             self,
             "LogKey",
             description=f"Encrypts the Fargate pod and Container Insights logs of EKS cluster {cluster_name}",
-            enable_key_rotation=True,
             removal_policy=props.removal_policy,
         )
         # Only CloudWatch Logs in this region, and only for these groups (the encryption context
@@ -138,28 +137,23 @@ class EksFargate(Construct):
         self.log_key.add_to_resource_policy(
             logs_key_statement(self, [pod_log_group_name, *insights_names.values()])
         )
-        group_removal = (
-            cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
-            if props.removal_policy == cdk.RemovalPolicy.RETAIN
-            else props.removal_policy
-        )
 
-        def log_group(construct_id: str, name: str) -> logs.LogGroup:
-            group = logs.LogGroup(
+        def fixed_name_group(construct_id: str, name: str) -> logs.LogGroup:
+            group = log_group(
                 self,
                 construct_id,
-                log_group_name=name,
+                name=name,
                 retention=props.log_retention,
                 encryption_key=self.log_key,
-                removal_policy=group_removal,
+                removal_policy=props.removal_policy,
             )
             # The key policy must admit CloudWatch Logs before the group is created with it.
             group.node.add_dependency(self.log_key)
             return group
 
-        self.pod_log_group = log_group("PodLogs", pod_log_group_name)
+        self.pod_log_group = fixed_name_group("PodLogs", pod_log_group_name)
         self.insights_log_groups = {
-            name: log_group(f"Insights{name.capitalize()}", group_name)
+            name: fixed_name_group(f"Insights{name.capitalize()}", group_name)
             for name, group_name in insights_names.items()
         }
 
