@@ -14,6 +14,7 @@ only), so the Windows service leaves it off.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ecs as ecs
@@ -45,23 +46,87 @@ def _check_sizes(cpu: int, memory_mib: int, desired_count: int | None = None) ->
         raise ValueError(f"desired_count must not be negative, got {desired_count}")
 
 
-@dataclass(frozen=True)
-class ExternalLinuxServiceProps:
-    """Settings of an `ExternalLinuxService`."""
+@dataclass(frozen=True, kw_only=True)
+class ExternalWorkloadProps:
+    """What every workload of this module takes: its image, its container's size, its log group."""
 
     image: ecs.ContainerImage
-    container_port: int = 80
     # CPU units and hard memory limit of the container on the host.
-    cpu: int = 256
-    memory_mib: int = 256
-    # 0 until a host has registered: ECS would only report that it cannot place the tasks.
-    desired_count: int = 0
+    cpu: int
+    memory_mib: int
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
     log_key: kms.IKey | None = None
     removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY
 
 
-class ExternalLinuxService(Construct):
+class _ExternalWorkload(Construct):
+    """Children `TaskDefinition` (EXTERNAL, placed on `hosts` only) and `Logs`, its container's group."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        props: ExternalWorkloadProps,
+        hosts: str,
+        desired_count: int | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        _check_sizes(props.cpu, props.memory_mib, desired_count)
+        self._props = props
+        self.task_definition = ecs.ExternalTaskDefinition(
+            self, "TaskDefinition", network_mode=ecs.NetworkMode.BRIDGE
+        )
+        # ExternalService takes no placement constraints; the task definition carries them.
+        self.task_definition.add_placement_constraint(ecs.PlacementConstraint.member_of(hosts))
+        self.log_group = log_group(
+            self,
+            "Logs",
+            encryption_key=props.log_key,
+            retention=props.log_retention,
+            removal_policy=props.removal_policy,
+        )
+
+    def _add_container(self, name: str, **options: Any) -> None:
+        """The one essential container, of the props' image and size, logging under `name`."""
+        self.task_definition.add_container(
+            name,
+            image=self._props.image,
+            cpu=self._props.cpu,
+            memory_limit_mib=self._props.memory_mib,
+            essential=True,
+            logging=ecs.LogDrivers.aws_logs(stream_prefix=name, log_group=self.log_group),
+            **options,
+        )
+
+    def _add_service(self, cluster: ecs.ICluster, desired_count: int, **settings: Any) -> ecs.ExternalService:
+        """Child `Resource`: the service, rolled back by its circuit breaker when new tasks fail."""
+        service = ecs.ExternalService(
+            self,
+            "Resource",
+            cluster=cluster,
+            task_definition=self.task_definition,
+            desired_count=desired_count,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            **settings,
+        )
+        # Tasks start only once the execution role may write their logs.
+        service.node.add_dependency(self.task_definition.obtain_execution_role())
+        return service
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExternalLinuxServiceProps(ExternalWorkloadProps):
+    """Settings of an `ExternalLinuxService`."""
+
+    container_port: int = 80
+    cpu: int = 256
+    memory_mib: int = 256
+    # 0 until a host has registered: ECS would only report that it cannot place the tasks.
+    desired_count: int = 0
+
+
+class ExternalLinuxService(_ExternalWorkload):
     """A bridge-networked EXTERNAL service on Linux hosts, with ECS Exec on and logs in a group it owns.
 
     The container port is published on a host port that Docker picks (bridge, host port 0), so
@@ -73,50 +138,28 @@ class ExternalLinuxService(Construct):
     def __init__(
         self, scope: Construct, construct_id: str, *, cluster: ecs.ICluster, props: ExternalLinuxServiceProps
     ) -> None:
-        super().__init__(scope, construct_id)
-        _check_sizes(props.cpu, props.memory_mib, props.desired_count)
-        self.task_definition = ecs.ExternalTaskDefinition(
-            self, "TaskDefinition", network_mode=ecs.NetworkMode.BRIDGE
+        super().__init__(
+            scope, construct_id, props=props, hosts=LINUX_HOSTS, desired_count=props.desired_count
         )
-        # ExternalService takes no placement constraints; the task definition carries them.
-        self.task_definition.add_placement_constraint(ecs.PlacementConstraint.member_of(LINUX_HOSTS))
-        self.log_group = log_group(
-            self,
-            "Logs",
-            encryption_key=props.log_key,
-            retention=props.log_retention,
-            removal_policy=props.removal_policy,
-        )
-        self.task_definition.add_container(
+        self._add_container(
             "web",
-            image=props.image,
-            cpu=props.cpu,
-            memory_limit_mib=props.memory_mib,
-            essential=True,
             port_mappings=[ecs.PortMapping(container_port=props.container_port, host_port=0)],
             # An init process reaps the ECS Exec session processes (the SSM agent's children).
             linux_parameters=ecs.LinuxParameters(self, "LinuxParameters", init_process_enabled=True),
-            logging=ecs.LogDrivers.aws_logs(stream_prefix="web", log_group=self.log_group),
         )
-        self.service = ecs.ExternalService(
-            self,
-            "Resource",
-            cluster=cluster,
-            task_definition=self.task_definition,
-            desired_count=props.desired_count,
+        self.service = self._add_service(
+            cluster,
+            props.desired_count,
             # Docker picks the host port, so a replacement can start beside the task it replaces.
             min_healthy_percent=100,
             max_healthy_percent=200,
             enable_execute_command=True,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
         )
-        # Tasks start only once the execution role may write their logs.
-        self.service.node.add_dependency(self.task_definition.obtain_execution_role())
         acknowledge_ecs_exec(self.service, cluster)
 
 
-@dataclass(frozen=True)
-class ExternalGpuTaskProps:
+@dataclass(frozen=True, kw_only=True)
+class ExternalGpuTaskProps(ExternalWorkloadProps):
     """Settings of an `ExternalGpuTask`."""
 
     # Any image with the NVIDIA user-space tools; the NVIDIA container runtime mounts the driver.
@@ -125,12 +168,9 @@ class ExternalGpuTaskProps:
     command: tuple[str, ...] = ("nvidia-smi",)
     cpu: int = 256
     memory_mib: int = 512
-    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
-    log_key: kms.IKey | None = None
-    removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY
 
 
-class ExternalGpuTask(Construct):
+class ExternalGpuTask(_ExternalWorkload):
     """A task definition that reserves NVIDIA GPUs on an external instance and runs `nvidia-smi`.
 
     It is a task to run once (`aws ecs run-task --launch-type EXTERNAL`), not a service: the
@@ -145,35 +185,14 @@ class ExternalGpuTask(Construct):
     container_name = "gpu"
 
     def __init__(self, scope: Construct, construct_id: str, *, props: ExternalGpuTaskProps) -> None:
-        super().__init__(scope, construct_id)
         if props.gpu_count < 1:
             raise ValueError(f"gpu_count must be at least 1 for a GPU task, got {props.gpu_count}")
-        _check_sizes(props.cpu, props.memory_mib)
-        self.task_definition = ecs.ExternalTaskDefinition(
-            self, "TaskDefinition", network_mode=ecs.NetworkMode.BRIDGE
-        )
-        self.task_definition.add_placement_constraint(ecs.PlacementConstraint.member_of(GPU_HOSTS))
-        self.log_group = log_group(
-            self,
-            "Logs",
-            encryption_key=props.log_key,
-            retention=props.log_retention,
-            removal_policy=props.removal_policy,
-        )
-        self.task_definition.add_container(
-            self.container_name,
-            image=props.image,
-            command=list(props.command),
-            gpu_count=props.gpu_count,
-            cpu=props.cpu,
-            memory_limit_mib=props.memory_mib,
-            essential=True,
-            logging=ecs.LogDrivers.aws_logs(stream_prefix=self.container_name, log_group=self.log_group),
-        )
+        super().__init__(scope, construct_id, props=props, hosts=GPU_HOSTS)
+        self._add_container(self.container_name, command=list(props.command), gpu_count=props.gpu_count)
 
 
-@dataclass(frozen=True)
-class ExternalWindowsServiceProps:
+@dataclass(frozen=True, kw_only=True)
+class ExternalWindowsServiceProps(ExternalWorkloadProps):
     """Settings of an `ExternalWindowsService`."""
 
     # A Windows Server 2022 (LTSC 2022) image: a Windows container must match the host's version.
@@ -181,12 +200,9 @@ class ExternalWindowsServiceProps:
     cpu: int = 1024
     memory_mib: int = 2048
     desired_count: int = 0
-    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
-    log_key: kms.IKey | None = None
-    removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY
 
 
-class ExternalWindowsService(Construct):
+class ExternalWindowsService(_ExternalWorkload):
     """An EXTERNAL service on Windows Server 2022 hosts, in Windows' default (NAT) network mode.
 
     Tasks are placed only on Windows hosts; the image's Windows version must match the host's
@@ -204,40 +220,17 @@ class ExternalWindowsService(Construct):
         cluster: ecs.ICluster,
         props: ExternalWindowsServiceProps,
     ) -> None:
-        super().__init__(scope, construct_id)
-        _check_sizes(props.cpu, props.memory_mib, props.desired_count)
+        super().__init__(
+            scope, construct_id, props=props, hosts=WINDOWS_HOSTS, desired_count=props.desired_count
+        )
         # Windows tasks on external instances must use the `default` network mode, that is no
         # NetworkMode at all. CDK knows only the Linux modes for EXTERNAL (it refuses NAT, which
         # would render none), so the property is removed from the bridge-mode definition.
-        self.task_definition = ecs.ExternalTaskDefinition(self, "TaskDefinition")
         task_definition_resource = self.task_definition.node.default_child
         assert isinstance(task_definition_resource, ecs.CfnTaskDefinition)
         task_definition_resource.add_property_deletion_override("NetworkMode")
-        self.task_definition.add_placement_constraint(ecs.PlacementConstraint.member_of(WINDOWS_HOSTS))
-        self.log_group = log_group(
-            self,
-            "Logs",
-            encryption_key=props.log_key,
-            retention=props.log_retention,
-            removal_policy=props.removal_policy,
-        )
         # No linuxParameters, readonlyRootFilesystem or user: Windows task definitions reject them.
-        self.task_definition.add_container(
-            "windows",
-            image=props.image,
-            cpu=props.cpu,
-            memory_limit_mib=props.memory_mib,
-            essential=True,
-            logging=ecs.LogDrivers.aws_logs(stream_prefix="windows", log_group=self.log_group),
+        self._add_container("windows")
+        self.service = self._add_service(
+            cluster, props.desired_count, min_healthy_percent=0, max_healthy_percent=100
         )
-        self.service = ecs.ExternalService(
-            self,
-            "Resource",
-            cluster=cluster,
-            task_definition=self.task_definition,
-            desired_count=props.desired_count,
-            min_healthy_percent=0,
-            max_healthy_percent=100,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-        )
-        self.service.node.add_dependency(self.task_definition.obtain_execution_role())
