@@ -1,16 +1,18 @@
-"""An encrypted, TLS-only SNS topic for findings, and the encrypted dead-letter queue beside it.
+"""Findings sent to people: an encrypted, TLS-only SNS topic, and the encrypted dead-letter queue beside it.
 
 The ECR (Inspector) and GuardDuty findings constructs send findings to people the same way; they
-differ in the rule and its pattern. Both pieces are built directly in the caller's scope under the
-ids the caller gives, so the constructs keep their logical ids.
+differ in their severities and in the rule and its pattern (`FindingAlerts`). The dead-letter
+queue is built under the id its caller gives, so each construct keeps its logical ids.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import ClassVar
 
 import aws_cdk as cdk
+from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -23,39 +25,55 @@ from .resources import rotating_key
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 
 
-@dataclass(frozen=True)
-class FindingsTopic:
-    """What `findings_topic` creates: the key, and the topic it encrypts."""
+class FindingAlerts(Construct):
+    """Findings of `minimum_severity` or above, sent to people through an encrypted, TLS-only SNS topic.
 
-    key: kms.Key
-    topic: sns.Topic
+    The base of the ECR (Inspector) and GuardDuty alerts, which differ in their severity names and
+    their EventBridge rule: a subclass names its severities (`severity_names`, lowest first) and
+    what its key encrypts (`key_description`), and builds its rule and dead-letter queue in
+    `_route`. Children `Key` (rotating, seven-day deletion window, following `removal_policy`) and
+    `Resource`, the topic, which refuses publishers that do not use TLS; with `email`, the address
+    is subscribed (AWS mails a confirmation link first).
 
-
-def findings_topic(
-    scope: Construct,
-    *,
-    key_description: str,
-    email: str | None,
-    removal_policy: cdk.RemovalPolicy,
-) -> FindingsTopic:
-    """Children `Key` (rotating, seven-day deletion window) and `Resource` (the topic) of `scope`.
-
-    The topic refuses publishers that do not use TLS; with `email`, the address is subscribed
-    (AWS mails a confirmation link first).
+    Attributes: `key`, `topic`, `rule`, `dead_letter_queue`.
     """
-    if email is not None and not re.fullmatch(EMAIL_PATTERN, email):
-        raise ValueError(f"email must be an e-mail address, got {email!r}")
-    key = rotating_key(
-        scope,
-        "Key",
-        description=key_description,
-        pending_window=cdk.Duration.days(7),
-        removal_policy=removal_policy,
-    )
-    topic = sns.Topic(scope, "Resource", master_key=key, enforce_ssl=True)
-    if email is not None:
-        topic.add_subscription(subscriptions.EmailSubscription(email))
-    return FindingsTopic(key, topic)
+
+    severity_names: ClassVar[Sequence[str]]
+    key_description: ClassVar[str]
+    rule: events.Rule
+    dead_letter_queue: sqs.Queue
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        minimum_severity: str = "HIGH",
+        email: str | None = None,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if minimum_severity not in self.severity_names:
+            raise ValueError(
+                f"minimum_severity must be one of {', '.join(self.severity_names)}, got {minimum_severity!r}"
+            )
+        if email is not None and not re.fullmatch(EMAIL_PATTERN, email):
+            raise ValueError(f"email must be an e-mail address, got {email!r}")
+        self.key = rotating_key(
+            self,
+            "Key",
+            description=self.key_description,
+            pending_window=cdk.Duration.days(7),
+            removal_policy=removal_policy,
+        )
+        self.topic = sns.Topic(self, "Resource", master_key=self.key, enforce_ssl=True)
+        if email is not None:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        self._route(minimum_severity, removal_policy)
+
+    def _route(self, minimum_severity: str, removal_policy: cdk.RemovalPolicy) -> None:
+        """Set `rule` (the findings to `topic`) and `dead_letter_queue` (what it cannot deliver)."""
+        raise NotImplementedError
 
 
 def dead_letter_queue(

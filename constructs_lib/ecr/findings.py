@@ -8,9 +8,8 @@ A finding EventBridge cannot deliver (after its retries) goes to a dead-letter q
 being dropped, and an alarm on that queue tells the topic's subscribers.
 https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
 
-The security unit's `findings.py` has the same topic, key and dead-letter queue for GuardDuty;
-they stay apart on purpose: their construct ids (so the deployed queues) differ, and one shared
-construct would rename, and so replace, one of the two.
+The topic and its key are `_shared/notifications.py`'s `FindingAlerts`, which the security unit's
+GuardDuty alerts share.
 """
 
 from __future__ import annotations
@@ -21,16 +20,15 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from constructs import Construct
 
-from .._shared.notifications import dead_letter_queue, findings_topic
+from .._shared.notifications import FindingAlerts, dead_letter_queue
 
 # Inspector's finding severities, lowest first (UNTRIAGED has no rank and is never sent).
 # https://docs.aws.amazon.com/inspector/v2/APIReference/API_Finding.html
 SEVERITIES = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 
 
-class ScanFindingAlerts(Construct):
+class ScanFindingAlerts(FindingAlerts):
     """An EventBridge rule that sends Inspector findings on ECR images to an SNS topic.
 
     Only findings in status ACTIVE and of `minimum_severity` (default HIGH) or above are sent,
@@ -43,33 +41,14 @@ class ScanFindingAlerts(Construct):
     Findings that EventBridge fails to deliver to the topic land in `dead_letter_queue` (same key,
     TLS only, kept 14 days, SQS's maximum), and `dead_letter_alarm` goes off on the first one.
 
-    Attributes: `topic`, `rule`, `key`, `dead_letter_queue`, `dead_letter_alarm`.
+    Attributes: `topic`, `rule`, `key`, `dead_letter_queue`, `dead_letter_alarm`, `severities`.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        minimum_severity: str = "HIGH",
-        email: str | None = None,
-        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY,
-    ) -> None:
-        super().__init__(scope, construct_id)
-        if minimum_severity not in SEVERITIES:
-            raise ValueError(
-                f"minimum_severity must be one of {', '.join(SEVERITIES)}, got {minimum_severity!r}"
-            )
+    severity_names = SEVERITIES
+    key_description = "Encrypts the topic of Amazon Inspector findings on ECR images"
+
+    def _route(self, minimum_severity: str, removal_policy: cdk.RemovalPolicy) -> None:
         self.severities = SEVERITIES[SEVERITIES.index(minimum_severity) :]
-
-        topic = findings_topic(
-            self,
-            key_description="Encrypts the topic of Amazon Inspector findings on ECR images",
-            email=email,
-            removal_policy=removal_policy,
-        )
-        self.key, self.topic = topic.key, topic.topic
-
         self.rule = events.Rule(
             self,
             "Rule",

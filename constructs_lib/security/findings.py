@@ -5,9 +5,8 @@ source `aws.guardduty` and detail-type `GuardDuty Finding`, and a numeric `detai
 (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings_eventbridge.html). A rule with
 numeric matching picks those at or above a severity and sends them to an encrypted SNS topic.
 
-The ECR unit's `findings.py` has the same topic, key and dead-letter queue for Inspector; they
-stay apart on purpose: their construct ids (so the deployed queues) differ, and one shared
-construct would rename, and so replace, one of the two.
+The topic and its key are `_shared/notifications.py`'s `FindingAlerts`, which the ECR unit's
+Inspector alerts share.
 """
 
 from __future__ import annotations
@@ -15,17 +14,16 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from constructs import Construct
 
 from .._shared.nag import acknowledge
-from .._shared.notifications import dead_letter_queue, findings_topic
+from .._shared.notifications import FindingAlerts, dead_letter_queue
 
 # The lowest value of each GuardDuty severity level (Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9,
 # Critical 9.0-10.0): https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings-severity.html
 SEVERITY_LEVELS = {"LOW": 1, "MEDIUM": 4, "HIGH": 7, "CRITICAL": 9}
 
 
-class GuardDutyFindingAlerts(Construct):
+class GuardDutyFindingAlerts(FindingAlerts):
     """An EventBridge rule that sends GuardDuty findings of `minimum_severity` or above to an SNS topic.
 
     The topic is encrypted with its own customer managed key (rotation on) and refuses publishers
@@ -38,29 +36,11 @@ class GuardDutyFindingAlerts(Construct):
     Attributes: `topic`, `rule`, `key`, `dead_letter_queue`, `minimum_value`.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        minimum_severity: str = "HIGH",
-        email: str | None = None,
-        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY,
-    ) -> None:
-        super().__init__(scope, construct_id)
-        if minimum_severity not in SEVERITY_LEVELS:
-            raise ValueError(
-                f"minimum_severity must be one of {', '.join(SEVERITY_LEVELS)}, got {minimum_severity!r}"
-            )
-        self.minimum_value = SEVERITY_LEVELS[minimum_severity]
+    severity_names = tuple(SEVERITY_LEVELS)
+    key_description = "Encrypts the topic of GuardDuty findings and its dead-letter queue"
 
-        topic = findings_topic(
-            self,
-            key_description="Encrypts the topic of GuardDuty findings and its dead-letter queue",
-            email=email,
-            removal_policy=removal_policy,
-        )
-        self.key, self.topic = topic.key, topic.topic
+    def _route(self, minimum_severity: str, removal_policy: cdk.RemovalPolicy) -> None:
+        self.minimum_value = SEVERITY_LEVELS[minimum_severity]
         self.dead_letter_queue = dead_letter_queue(
             self, "DeadLetterQueue", key=self.key, removal_policy=removal_policy
         )
