@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -92,27 +92,62 @@ def https_only_egress(security_group: ec2.SecurityGroup) -> None:
     security_group.add_egress_rule(ec2.Peer.any_ipv6(), ec2.Port.tcp(443), "HTTPS to AWS APIs and registries")
 
 
-def task_definition_with_logs(
+class TaskProps(Protocol):
+    """The settings of this folder's services that their task definition and container take."""
+
+    @property
+    def image(self) -> ecs.ContainerImage: ...
+    @property
+    def cpu(self) -> int: ...
+    @property
+    def memory_mib(self) -> int: ...
+    @property
+    def log_retention(self) -> logs.RetentionDays: ...
+    @property
+    def removal_policy(self) -> cdk.RemovalPolicy: ...
+    @property
+    def log_encryption_key(self) -> kms.IKey | None: ...
+
+
+def task_definition_with_container(
     scope: Construct,
+    props: TaskProps,
     *,
-    cpu: int,
-    memory_mib: int,
     platform: ecs.RuntimePlatform,
-    log_retention: logs.RetentionDays,
-    removal_policy: cdk.RemovalPolicy,
-    log_encryption_key: kms.IKey | None,
-) -> tuple[ecs.FargateTaskDefinition, logs.LogGroup]:
-    """The `TaskDefinition` of this folder's services and the `Logs` group its container writes to."""
+    container_name: str,
+    init_process: bool = False,
+    **container_options: Any,
+) -> ecs.FargateTaskDefinition:
+    """The `TaskDefinition` of this folder's services, with its one essential container.
+
+    The container runs `props.image` and logs under its name to `Logs`, a group of the scope;
+    `container_options` are the container's own settings (user, ports). With `init_process`
+    (Linux only), an init process in the container reaps what ECS Exec sessions leave behind:
+    ECS Exec starts the SSM agent inside the container
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html).
+    """
     task_definition = ecs.FargateTaskDefinition(
-        scope, "TaskDefinition", cpu=cpu, memory_limit_mib=memory_mib, runtime_platform=platform
+        scope, "TaskDefinition", cpu=props.cpu, memory_limit_mib=props.memory_mib, runtime_platform=platform
     )
-    return task_definition, log_group(
+    container_logs = log_group(
         scope,
         "Logs",
-        retention=log_retention,
-        removal_policy=removal_policy,
-        encryption_key=log_encryption_key,
+        retention=props.log_retention,
+        removal_policy=props.removal_policy,
+        encryption_key=props.log_encryption_key,
     )
+    if init_process:
+        container_options["linux_parameters"] = ecs.LinuxParameters(
+            scope, "LinuxParameters", init_process_enabled=True
+        )
+    task_definition.add_container(
+        container_name,
+        image=props.image,
+        essential=True,
+        logging=ecs.LogDrivers.aws_logs(stream_prefix=container_name, log_group=container_logs),
+        **container_options,
+    )
+    return task_definition
 
 
 def private_exec_service(

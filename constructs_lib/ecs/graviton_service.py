@@ -28,11 +28,15 @@ from ._fargate import (
     check_task_size,
     on_demand_base_then_spot,
     private_exec_service,
-    task_definition_with_logs,
+    task_definition_with_container,
 )
 from ._nag import acknowledge_ecs_exec
 
 CONTAINER_NAME = "web"
+# Graviton: arm64 Linux tasks.
+PLATFORM = ecs.RuntimePlatform(
+    cpu_architecture=ecs.CpuArchitecture.ARM64, operating_system_family=ecs.OperatingSystemFamily.LINUX
+)
 # Target tracking on 20-second CPU metrics. aws-cdk-lib 2.275's `appscaling.PredefinedMetric` has
 # no member for it (its enum lists only the 60-second ECS metrics), so the policy's L1 property is
 # overridden: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/target-tracking-faster-auto-scaling.html
@@ -156,30 +160,17 @@ class GravitonWebService(Construct):
                 "to serve plain http), got None"
             )
 
-        self.task_definition, log_group = task_definition_with_logs(
+        self.task_definition = task_definition_with_container(
             self,
-            cpu=props.cpu,
-            memory_mib=props.memory_mib,
-            platform=ecs.RuntimePlatform(
-                cpu_architecture=ecs.CpuArchitecture.ARM64,
-                operating_system_family=ecs.OperatingSystemFamily.LINUX,
-            ),
-            log_retention=props.log_retention,
-            removal_policy=props.removal_policy,
-            log_encryption_key=props.log_encryption_key,
-        )
-        self.task_definition.add_container(
-            CONTAINER_NAME,
-            image=props.image,
+            props,
+            platform=PLATFORM,
+            container_name=CONTAINER_NAME,
             user=props.user,
             version_consistency=props.version_consistency,
-            essential=True,
             port_mappings=[ecs.PortMapping(container_port=props.container_port)],
-            logging=ecs.LogDrivers.aws_logs(stream_prefix=CONTAINER_NAME, log_group=log_group),
-            # ECS Exec starts the SSM agent inside the container; an init process reaps what the
-            # sessions leave behind. The root file system stays writable: ECS Exec needs it.
+            init_process=True,
+            # The root file system stays writable: ECS Exec needs it.
             # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
-            linux_parameters=ecs.LinuxParameters(self, "LinuxParameters", init_process_enabled=True),
             readonly_root_filesystem=False,
         )
 

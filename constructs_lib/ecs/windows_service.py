@@ -26,11 +26,16 @@ from ._fargate import (
     WINDOWS_SIZES,
     check_task_size,
     private_exec_service,
-    task_definition_with_logs,
+    task_definition_with_container,
 )
 from ._nag import acknowledge_ecs_exec
 
 CONTAINER_NAME = "windows"
+# Windows containers run on Fargate as x86_64 tasks only (see the module docstring).
+PLATFORM = ecs.RuntimePlatform(
+    cpu_architecture=ecs.CpuArchitecture.X86_64,
+    operating_system_family=ecs.OperatingSystemFamily.WINDOWS_SERVER_2022_CORE,
+)
 
 
 @dataclass(frozen=True)
@@ -86,24 +91,12 @@ class WindowsFargateService(Construct):
         if not strategies:
             strategies = [ecs.CapacityProviderStrategy(capacity_provider=FARGATE, weight=1)]
 
-        self.task_definition, log_group = task_definition_with_logs(
-            self,
-            cpu=props.cpu,
-            memory_mib=props.memory_mib,
-            platform=ecs.RuntimePlatform(
-                cpu_architecture=ecs.CpuArchitecture.X86_64,
-                operating_system_family=ecs.OperatingSystemFamily.WINDOWS_SERVER_2022_CORE,
-            ),
-            log_retention=props.log_retention,
-            removal_policy=props.removal_policy,
-            log_encryption_key=props.log_encryption_key,
-        )
         # No linuxParameters, readonlyRootFilesystem or user: Windows task definitions reject them.
-        self.task_definition.add_container(
-            CONTAINER_NAME,
-            image=props.image,
-            essential=True,
-            logging=ecs.LogDrivers.aws_logs(stream_prefix=CONTAINER_NAME, log_group=log_group),
+        self.task_definition = task_definition_with_container(
+            self,
+            props,
+            platform=PLATFORM,
+            container_name=CONTAINER_NAME,
         )
 
         self.security_group, self.service = private_exec_service(
