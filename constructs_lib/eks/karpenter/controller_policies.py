@@ -27,6 +27,16 @@ NODEPOOL_TAG = "karpenter.sh/nodepool"
 NODECLASS_TAG = "karpenter.k8s.aws/ec2nodeclass"
 REGION_TAG = "topology.kubernetes.io/region"
 EKS_CLUSTER_NAME_TAG = "eks:eks-cluster-name"
+# The EC2 resources Karpenter creates (and tags) when it launches a node: the statements that let it
+# tag them on create, and their acknowledgments, name the same kinds.
+_CREATED_KINDS = (
+    "fleet",
+    "instance",
+    "volume",
+    "network-interface",
+    "launch-template",
+    "spot-instances-request",
+)
 
 
 class _Conditions:
@@ -58,17 +68,7 @@ def controller_policies(
     ec2_arn = f"arn:{partition}:ec2:{region}"
     profile_arn = f"arn:{partition}:iam::{account}:instance-profile/*"
     cluster_arn = f"arn:{partition}:eks:{region}:{account}:cluster/{cluster_name}"
-    tagged_on_create = [
-        f"{ec2_arn}:*:{kind}/*"
-        for kind in (
-            "fleet",
-            "instance",
-            "volume",
-            "network-interface",
-            "launch-template",
-            "spot-instances-request",
-        )
-    ]
+    tagged_on_create = [f"{ec2_arn}:*:{kind}/*" for kind in _CREATED_KINDS]
 
     def statement(
         sid: str, actions: list[str], resources: list[str], conditions: dict[str, Any] | None = None
@@ -302,17 +302,7 @@ _ACKNOWLEDGMENTS: dict[str, dict[str, str]] = {
             f"AwsSolutions-IAM5[Resource::{_EC2}:*:{kind}/*]": _LAUNCH_INPUTS
             for kind in ("security-group", "subnet", "capacity-reservation", "placement-group")
         },
-        **{
-            f"AwsSolutions-IAM5[Resource::{_EC2}:*:{kind}/*]": _CREATED
-            for kind in (
-                "fleet",
-                "instance",
-                "volume",
-                "network-interface",
-                "launch-template",
-                "spot-instances-request",
-            )
-        },
+        **{f"AwsSolutions-IAM5[Resource::{_EC2}:*:{kind}/*]": _CREATED for kind in _CREATED_KINDS},
     },
     "IAMIntegration": {
         f"AwsSolutions-IAM5[Resource::{_PROFILES}]": "Karpenter creates and names instance profiles at run "

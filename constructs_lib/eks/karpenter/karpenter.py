@@ -208,28 +208,27 @@ class Karpenter(Construct):
         # Deleted before the node role (its instance profiles must be gone first) and the cluster.
         self.cleanup.resource.node.add_dependency(self.node_role, cluster)
 
-        # Both releases in one namespace at the one `chart_version`, so that they cannot drift apart.
-        same_release: dict[str, Any] = {
-            "cluster": icluster,
-            "version": props.chart_version,
-            "namespace": props.namespace,
-        }
-        self.crd_chart = eks.HelmChart(
-            self,
-            "CrdChart",
-            chart="karpenter-crd",
-            repository=CRD_CHART_REPOSITORY,
-            release="karpenter-crd",
-            create_namespace=False,
-            **same_release,
-        )
-        self.chart = eks.HelmChart(
-            self,
+        def release(construct_id: str, chart: str, repository: str, **options: Any) -> eks.HelmChart:
+            """A release named after its chart. Both releases go in one namespace at the one
+            `chart_version`, so that they cannot drift apart."""
+            return eks.HelmChart(
+                self,
+                construct_id,
+                cluster=icluster,
+                chart=chart,
+                repository=repository,
+                release=chart,
+                version=props.chart_version,
+                namespace=props.namespace,
+                create_namespace=False,
+                **options,
+            )
+
+        self.crd_chart = release("CrdChart", "karpenter-crd", CRD_CHART_REPOSITORY)
+        self.chart = release(
             "Chart",
-            chart="karpenter",
-            repository=CHART_REPOSITORY,
-            release="karpenter",
-            create_namespace=False,
+            "karpenter",
+            CHART_REPOSITORY,
             # Declares intent only: aws_eks_v2's Helm handler (2.275) reads SkipCrds but does not
             # pass it to helm. The kubectl layer's Helm is v4, whose install applies a chart's
             # crds/ with server-side apply, updating CRDs that already exist (helm/helm
@@ -242,7 +241,6 @@ class Karpenter(Construct):
             wait=True,
             timeout=cdk.Duration.minutes(10),
             values=self._chart_values(props),
-            **same_release,
         )
         for dependency in (
             self.crd_chart,

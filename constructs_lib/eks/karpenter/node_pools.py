@@ -298,41 +298,63 @@ def _ebs(device: str, size_gib: int) -> dict[str, Any]:
     }
 
 
+def _node_pool(
+    spec: NodePoolSpec | GpuNodePoolSpec,
+    node_class: NodeClassSpec,
+    *,
+    requirements: list[dict[str, Any]],
+    limits: dict[str, str],
+    consolidation_policy: str,
+    budget_nodes: str,
+    labels: dict[str, str] | None = None,
+    taints: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """A `karpenter.sh/v1` NodePool named `spec.name` on `node_class`, with `spec`'s node expiry,
+    drain grace period and consolidation delay; keys in the order of Karpenter's own examples."""
+    template: dict[str, Any] = {"metadata": {"labels": labels}} if labels else {}
+    template["spec"] = {
+        "nodeClassRef": _node_class_ref(node_class),
+        **({"taints": taints} if taints else {}),
+        "requirements": requirements,
+        "expireAfter": spec.expire_after,
+        "terminationGracePeriod": spec.termination_grace_period,
+    }
+    return {
+        "apiVersion": "karpenter.sh/v1",
+        "kind": "NodePool",
+        "metadata": {"name": spec.name},
+        "spec": {
+            "template": template,
+            "limits": limits,
+            "disruption": {
+                "consolidationPolicy": consolidation_policy,
+                "consolidateAfter": spec.consolidate_after,
+                "budgets": [{"nodes": budget_nodes}],
+            },
+        },
+    }
+
+
 def general_node_pool_manifest(spec: NodePoolSpec, node_class: NodeClassSpec) -> dict[str, Any]:
     """The general NodePool; Nitro only, because IPv6 nodes must be Nitro instances.
 
     https://docs.aws.amazon.com/eks/latest/userguide/cni-ipv6.html ("Nitro-based EC2 nodes
     required") and Karpenter's FAQ ("Does Karpenter support IPv6?").
     """
-    return {
-        "apiVersion": "karpenter.sh/v1",
-        "kind": "NodePool",
-        "metadata": {"name": spec.name},
-        "spec": {
-            "template": {
-                "spec": {
-                    "nodeClassRef": _node_class_ref(node_class),
-                    "requirements": [
-                        _requirement(ARCH_LABEL, "In", spec.architectures),
-                        _requirement(CAPACITY_TYPE_LABEL, "In", spec.capacity_types),
-                        _requirement(INSTANCE_CATEGORY_LABEL, "In", spec.instance_categories),
-                        _requirement(
-                            INSTANCE_GENERATION_LABEL, "Gt", [str(spec.min_instance_generation - 1)]
-                        ),
-                        _requirement(INSTANCE_HYPERVISOR_LABEL, "In", ["nitro"]),
-                    ],
-                    "expireAfter": spec.expire_after,
-                    "terminationGracePeriod": spec.termination_grace_period,
-                },
-            },
-            "limits": {"cpu": str(spec.cpu_limit), "memory": f"{spec.memory_limit_gib}Gi"},
-            "disruption": {
-                "consolidationPolicy": spec.consolidation_policy,
-                "consolidateAfter": spec.consolidate_after,
-                "budgets": [{"nodes": spec.disruption_budget}],
-            },
-        },
-    }
+    return _node_pool(
+        spec,
+        node_class,
+        requirements=[
+            _requirement(ARCH_LABEL, "In", spec.architectures),
+            _requirement(CAPACITY_TYPE_LABEL, "In", spec.capacity_types),
+            _requirement(INSTANCE_CATEGORY_LABEL, "In", spec.instance_categories),
+            _requirement(INSTANCE_GENERATION_LABEL, "Gt", [str(spec.min_instance_generation - 1)]),
+            _requirement(INSTANCE_HYPERVISOR_LABEL, "In", ["nitro"]),
+        ],
+        limits={"cpu": str(spec.cpu_limit), "memory": f"{spec.memory_limit_gib}Gi"},
+        consolidation_policy=spec.consolidation_policy,
+        budget_nodes=spec.disruption_budget,
+    )
 
 
 def gpu_node_pool_manifest(spec: GpuNodePoolSpec, node_class: NodeClassSpec) -> dict[str, Any]:
@@ -343,32 +365,19 @@ def gpu_node_pool_manifest(spec: GpuNodePoolSpec, node_class: NodeClassSpec) -> 
     limits: dict[str, str] = {"cpu": str(spec.cpu_limit), GPU_RESOURCE: str(spec.gpu_limit)}
     if spec.memory_limit_gib is not None:
         limits["memory"] = f"{spec.memory_limit_gib}Gi"
-    return {
-        "apiVersion": "karpenter.sh/v1",
-        "kind": "NodePool",
-        "metadata": {"name": spec.name},
-        "spec": {
-            "template": {
-                "metadata": {"labels": {"workload-type": "gpu"}},
-                "spec": {
-                    "nodeClassRef": _node_class_ref(node_class),
-                    "taints": [{"key": GPU_RESOURCE, "value": "true", "effect": "NoSchedule"}],
-                    "requirements": [
-                        _requirement(INSTANCE_FAMILY_LABEL, "In", spec.instance_families),
-                        _requirement(GPU_MANUFACTURER_LABEL, "In", ["nvidia"]),
-                        _requirement(ARCH_LABEL, "In", spec.architectures),
-                        _requirement(CAPACITY_TYPE_LABEL, "In", spec.capacity_types),
-                        _requirement(INSTANCE_HYPERVISOR_LABEL, "In", ["nitro"]),
-                    ],
-                    "expireAfter": spec.expire_after,
-                    "terminationGracePeriod": spec.termination_grace_period,
-                },
-            },
-            "limits": limits,
-            "disruption": {
-                "consolidationPolicy": "WhenEmpty",
-                "consolidateAfter": spec.consolidate_after,
-                "budgets": [{"nodes": "1"}],
-            },
-        },
-    }
+    return _node_pool(
+        spec,
+        node_class,
+        labels={"workload-type": "gpu"},
+        taints=[{"key": GPU_RESOURCE, "value": "true", "effect": "NoSchedule"}],
+        requirements=[
+            _requirement(INSTANCE_FAMILY_LABEL, "In", spec.instance_families),
+            _requirement(GPU_MANUFACTURER_LABEL, "In", ["nvidia"]),
+            _requirement(ARCH_LABEL, "In", spec.architectures),
+            _requirement(CAPACITY_TYPE_LABEL, "In", spec.capacity_types),
+            _requirement(INSTANCE_HYPERVISOR_LABEL, "In", ["nitro"]),
+        ],
+        limits=limits,
+        consolidation_policy="WhenEmpty",
+        budget_nodes="1",
+    )
