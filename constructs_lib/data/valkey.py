@@ -17,6 +17,7 @@ from constructs import Construct
 
 from .._shared.names import physical_name
 from .._shared.resources import rotating_key
+from .._shared.subnets import subnet_ids
 from ._access import admit_tcp, closed_security_group
 
 # Usage limits ElastiCache Serverless accepts: 1 to 5,000 GB of data, 1,000 to 15,000,000 ECPU/s
@@ -100,12 +101,6 @@ class ServerlessValkey(Construct):
             removal_policy=props.removal_policy,
         )
         self.security_group = closed_security_group(self, vpc, store="Valkey serverless")
-        selection = vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        subnets = vpc.select_subnets(
-            subnet_type=selection.subnet_type,
-            subnet_group_name=selection.subnet_group_name,
-            subnets=selection.subnets,
-        )
         self.cache = elasticache.CfnServerlessCache(
             self,
             "Resource",
@@ -123,7 +118,9 @@ class ServerlessValkey(Construct):
             ),
             kms_key_id=self.key.key_arn,
             security_group_ids=[self.security_group.security_group_id],
-            subnet_ids=subnets.subnet_ids,
+            subnet_ids=subnet_ids(
+                vpc, vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+            ),
             snapshot_retention_limit=props.snapshot_retention_days or None,
         )
         self.cache.apply_removal_policy(props.removal_policy)

@@ -1,11 +1,17 @@
-"""Helpers of the web front ends for resources that live in another stack (secret, repository)."""
+"""Helpers of the web front ends: resources that live in another stack (secret, repository), and the
+environment both services hand their container."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import aws_cdk as cdk
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
+
+Pair = TypeVar("Pair")
 
 
 def grant_secret_read(role: iam.IRole, secret: secretsmanager.ISecret) -> None:
@@ -46,3 +52,14 @@ def image_uri(repository: ecr.IRepository, tag: str) -> str:
         f"{repository.env.account}.dkr.ecr.{repository.env.region}.{cdk.Aws.URL_SUFFIX}"
         f"/{repository.repository_name}:{tag}"
     )
+
+
+def name_value_pairs(values: Mapping[str, str], pair: Callable[..., Pair]) -> list[Pair] | None:
+    """`pair(name=..., value=...)` for each entry of `values`, or None (property left out) for none."""
+    return [pair(name=name, value=value) for name, value in values.items()] or None
+
+
+def secret_arns(secrets: Mapping[str, secretsmanager.ISecret]) -> dict[str, Any]:
+    """Each environment variable's secret by ARN: the service reads the value with its role at start,
+    so the value never appears in the template or the service's settings."""
+    return {name: secret.secret_arn for name, secret in secrets.items()}

@@ -25,7 +25,8 @@ from constructs import Construct
 from .._shared.nag import acknowledge
 from .._shared.names import physical_name
 from .._shared.resources import service_role
-from ._grants import grant_secret_read, image_uri
+from .._shared.subnets import subnet_ids
+from ._grants import grant_secret_read, image_uri, name_value_pairs, secret_arns
 from .app_runner_logs import AppRunnerLogCleanup
 
 # The instance sizes App Runner offers, CPU to the memory sizes allowed with it
@@ -147,13 +148,12 @@ class AppRunnerWebService(Construct):
             description="App Runner VPC connector: traffic from the service into the VPC",
             allow_all_outbound=True,
         )
-        subnets = vpc.select_subnets(
-            **_selection(vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS))
-        )
         self.connector = apprunner.CfnVpcConnector(
             self,
             "Connector",
-            subnets=subnets.subnet_ids,
+            subnets=subnet_ids(
+                vpc, vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+            ),
             security_groups=[self.security_group.security_group_id],
         )
 
@@ -202,16 +202,12 @@ class AppRunnerWebService(Construct):
                     image_repository_type="ECR",
                     image_configuration=apprunner.CfnService.ImageConfigurationProperty(
                         port=str(props.port),
-                        runtime_environment_variables=[
-                            apprunner.CfnService.KeyValuePairProperty(name=name, value=value)
-                            for name, value in props.environment.items()
-                        ]
-                        or None,
-                        runtime_environment_secrets=[
-                            apprunner.CfnService.KeyValuePairProperty(name=name, value=secret.secret_arn)
-                            for name, secret in props.secrets.items()
-                        ]
-                        or None,
+                        runtime_environment_variables=name_value_pairs(
+                            props.environment, apprunner.CfnService.KeyValuePairProperty
+                        ),
+                        runtime_environment_secrets=name_value_pairs(
+                            secret_arns(props.secrets), apprunner.CfnService.KeyValuePairProperty
+                        ),
                     ),
                 ),
             ),
@@ -261,11 +257,3 @@ class AppRunnerWebService(Construct):
                 "permissions; the pull actions themselves are granted on the one repository.",
             },
         )
-
-
-def _selection(selection: ec2.SubnetSelection) -> dict:
-    return {
-        "subnet_type": selection.subnet_type,
-        "subnet_group_name": selection.subnet_group_name,
-        "subnets": selection.subnets,
-    }

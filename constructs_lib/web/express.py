@@ -37,7 +37,8 @@ from constructs import Construct
 
 from .._shared.nag import acknowledge
 from .._shared.resources import log_group, rotating_key, service_role
-from ._grants import grant_secret_read, image_uri
+from .._shared.subnets import subnet_ids
+from ._grants import grant_secret_read, image_uri, name_value_pairs, secret_arns
 
 # AWS's managed policy for the Express Mode infrastructure role, trusted by ecs.amazonaws.com:
 # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonECSInfrastructureRoleforExpressGatewayServices.html
@@ -181,11 +182,6 @@ class ExpressWebService(Construct):
             description="The application's own AWS permissions (none: it uses only the data stores)",
         )
 
-        subnets = vpc.select_subnets(
-            subnet_type=vpc_subnets.subnet_type,
-            subnet_group_name=vpc_subnets.subnet_group_name,
-            subnets=vpc_subnets.subnets,
-        )
         self.service = ecs.CfnExpressGatewayService(
             self,
             "Resource",
@@ -197,22 +193,16 @@ class ExpressWebService(Construct):
             memory=str(props.memory_mib),
             health_check_path=props.health_check_path,
             network_configuration=ecs.CfnExpressGatewayService.ExpressGatewayServiceNetworkConfigurationProperty(
-                subnets=subnets.subnet_ids,
+                subnets=subnet_ids(vpc, vpc_subnets),
                 security_groups=[self.security_group.security_group_id],
             ),
             primary_container=ecs.CfnExpressGatewayService.ExpressGatewayContainerProperty(
                 image=image_uri(props.repository, props.tag),
                 container_port=props.port,
-                environment=[
-                    ecs.CfnExpressGatewayService.KeyValuePairProperty(name=name, value=value)
-                    for name, value in props.environment.items()
-                ]
-                or None,
-                secrets=[
-                    ecs.CfnExpressGatewayService.SecretProperty(name=name, value_from=secret.secret_arn)
-                    for name, secret in props.secrets.items()
-                ]
-                or None,
+                environment=name_value_pairs(
+                    props.environment, ecs.CfnExpressGatewayService.KeyValuePairProperty
+                ),
+                secrets=name_value_pairs(secret_arns(props.secrets), _secret),
                 aws_logs_configuration=ecs.CfnExpressGatewayService.ExpressGatewayServiceAwsLogsConfigurationProperty(
                     log_group=self.log_group.log_group_name, log_stream_prefix="web"
                 ),
@@ -236,3 +226,8 @@ class ExpressWebService(Construct):
                 "permissions; the pull actions themselves are granted on the one repository.",
             },
         )
+
+
+def _secret(*, name: str, value: str) -> ecs.CfnExpressGatewayService.SecretProperty:
+    """Express Mode names a secret's ARN `valueFrom`, where App Runner says `value`."""
+    return ecs.CfnExpressGatewayService.SecretProperty(name=name, value_from=value)
