@@ -23,6 +23,7 @@ from constructs import Construct
 from .._shared.custom_resource import direct_custom_resource
 from .._shared.log_group_guard import LogGroupGuard
 from .._shared.resources import log_group, rotating_key
+from ._exec import audited_exec
 
 RUNTIME = Path(__file__).parent / "runtime"
 
@@ -123,13 +124,8 @@ class FargateCluster(Construct):
             vpc=vpc,
             container_insights_v2=ecs.ContainerInsights.ENHANCED,
             enable_fargate_capacity_providers=True,
-            execute_command_configuration=ecs.ExecuteCommandConfiguration(
-                kms_key=self.exec_key,
-                logging=ecs.ExecuteCommandLogging.OVERRIDE,
-                log_configuration=ecs.ExecuteCommandLogConfiguration(
-                    cloud_watch_log_group=self.exec_log_group,
-                    cloud_watch_encryption_enabled=True,
-                ),
+            execute_command_configuration=audited_exec(
+                self.exec_key, self.exec_log_group, cloud_watch_encryption_enabled=True
             ),
         )
         # Both log groups exist before the cluster (ECS Exec checks its group and key policy;

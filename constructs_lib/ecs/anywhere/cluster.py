@@ -17,6 +17,7 @@ from constructs import Construct
 from ..._shared.log_key import logs_key_statement
 from ..._shared.nag import acknowledge
 from ..._shared.resources import log_group, rotating_key, service_role
+from .._exec import audited_exec
 
 
 @dataclass(frozen=True)
@@ -81,17 +82,10 @@ class ExternalCluster(Construct):
             self,
             "Cluster",
             vpc=vpc,
-            execute_command_configuration=ecs.ExecuteCommandConfiguration(
-                kms_key=self.key,
-                logging=ecs.ExecuteCommandLogging.OVERRIDE,
-                # The group is encrypted with the key all the same. With this flag on, every
-                # service with ECS Exec would add a key policy statement admitting CloudWatch Logs
-                # for any log group of the account (aws-ecs BaseService.enableExecuteCommand); the
-                # statement above admits this stack's groups only.
-                log_configuration=ecs.ExecuteCommandLogConfiguration(
-                    cloud_watch_log_group=self.exec_log_group,
-                    cloud_watch_encryption_enabled=False,
-                ),
+            # The group is encrypted with the key all the same; the key's statement above admits
+            # CloudWatch Logs for this stack's groups only.
+            execute_command_configuration=audited_exec(
+                self.key, self.exec_log_group, cloud_watch_encryption_enabled=False
             ),
         )
         self.cluster.node.add_dependency(self.exec_log_group)
