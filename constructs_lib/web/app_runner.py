@@ -11,21 +11,16 @@ construct wires the L1s with CDK's grants.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import aws_cdk as cdk
 from aws_cdk import aws_apprunner as apprunner
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecr as ecr
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from .._shared.nag import acknowledge
 from .._shared.names import physical_name
 from .._shared.resources import service_role
 from .._shared.subnets import subnet_ids
+from ._front_end import FrontEndProps, grant_image_pull
 from ._grants import grant_secret_read, image_uri, name_value_pairs, secret_arns
 from .app_runner_logs import AppRunnerLogCleanup
 
@@ -73,14 +68,10 @@ def check_scaling(min_instances: int, max_instances: int, max_concurrency: int, 
         raise ValueError(f"{prefix}max_concurrency must be between {low} and {high}, got {max_concurrency}")
 
 
-@dataclass(frozen=True)
-class AppRunnerWebServiceProps:
-    """Settings of an `AppRunnerWebService`."""
+@dataclass(frozen=True, kw_only=True)
+class AppRunnerWebServiceProps(FrontEndProps):
+    """Settings of an `AppRunnerWebService`; `log_retention` is that of its teardown helper's logs."""
 
-    repository: ecr.IRepository
-    # App Runner runs x86_64 only: give the tag of a linux/amd64 image.
-    tag: str
-    port: int = 8080
     cpu: str = "0.25 vCPU"
     memory: str = "0.5 GB"
     # Provisioned instances stay warm (billed for memory) even without requests.
@@ -88,21 +79,11 @@ class AppRunnerWebServiceProps:
     max_instances: int = 2
     # Concurrent requests per instance before App Runner adds one.
     max_concurrency: int = 100
-    # Answered by the application without touching the data stores, so health checks never
-    # wake an auto-paused database.
-    health_check_path: str = "/healthz"
-    environment: Mapping[str, str] = field(default_factory=dict)
-    # Environment variable name to a secret: passed as RuntimeEnvironmentSecrets, read by the
-    # instance role at start; the value never appears in the template or the service's settings.
-    secrets: Mapping[str, secretsmanager.ISecret] = field(default_factory=dict)
     # Public endpoint on IPv4 and IPv6 (App Runner offers dual-stack for public endpoints only).
     dual_stack: bool = True
     # None: a name made from the construct path. Fixed at synth: App Runner names its log groups
     # after it, which is how the stack finds and deletes them.
     service_name: str | None = None
-    # The teardown helper's own log group.
-    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
-    removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY
 
 
 class AppRunnerWebService(Construct):
@@ -163,7 +144,7 @@ class AppRunnerWebService(Construct):
             "build.apprunner.amazonaws.com",
             description="Lets App Runner pull the service's image from its ECR repository",
         )
-        props.repository.grant_pull(self.access_role)
+        grant_image_pull(self.access_role, props.repository)
         self.instance_role = service_role(
             self,
             "InstanceRole",
@@ -249,11 +230,3 @@ class AppRunnerWebService(Construct):
         )
         self.service.node.add_dependency(self.log_cleanup)
         self.url = f"https://{self.service.attr_service_url}"
-
-        acknowledge(
-            self.access_role.node.find_child("DefaultPolicy"),
-            {
-                "AwsSolutions-IAM5[Resource::*]": "ecr:GetAuthorizationToken has no resource-level "
-                "permissions; the pull actions themselves are granted on the one repository.",
-            },
-        )

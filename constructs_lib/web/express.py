@@ -24,20 +24,16 @@ security group, and the three roles.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .._shared.nag import acknowledge
 from .._shared.resources import log_group, rotating_key, service_role
 from .._shared.subnets import subnet_ids
+from ._front_end import FrontEndProps, grant_image_pull
 from ._grants import grant_secret_read, image_uri, name_value_pairs, secret_arns
 
 # AWS's managed policy for the Express Mode infrastructure role, trusted by ecs.amazonaws.com:
@@ -73,28 +69,20 @@ def check_task(cpu: int, memory_mib: int, min_tasks: int, max_tasks: int, *, pre
         raise ValueError(f"{prefix}max_tasks must be at least min_tasks ({min_tasks}), got {max_tasks}")
 
 
-@dataclass(frozen=True)
-class ExpressWebServiceProps:
-    """Settings of an `ExpressWebService`."""
+@dataclass(frozen=True, kw_only=True)
+class ExpressWebServiceProps(FrontEndProps):
+    """Settings of an `ExpressWebService`.
 
-    repository: ecr.IRepository
-    # A linux/amd64 or multi-arch tag: the resource has no runtime-platform setting and its
-    # task definitions are X86_64 (express-service-work.html, "Service-side defaults").
-    tag: str
-    port: int = 8080
+    The resource has no runtime-platform setting and its task definitions are X86_64
+    (express-service-work.html, "Service-side defaults"); `log_retention` is the container logs'.
+    """
+
     cpu: int = 256
     memory_mib: int = 512
     min_tasks: int = 1
     max_tasks: int = 2
     scaling_metric: str = "REQUEST_COUNT_PER_TARGET"
     scaling_target: int = 100
-    # Answered without touching the data stores (health checks never wake the database).
-    health_check_path: str = "/healthz"
-    environment: Mapping[str, str] = field(default_factory=dict)
-    # Environment variable name to a secret; ECS resolves it with the execution role at start.
-    secrets: Mapping[str, secretsmanager.ISecret] = field(default_factory=dict)
-    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
-    removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY
 
 
 class ExpressWebService(Construct):
@@ -171,7 +159,7 @@ class ExpressWebService(Construct):
             "ecs-tasks.amazonaws.com",
             description="Pulls the image, writes the container logs and reads the service's secrets",
         )
-        props.repository.grant_pull(self.execution_role)
+        grant_image_pull(self.execution_role, props.repository)
         self.log_group.grant_write(self.execution_role)
         for secret in props.secrets.values():
             grant_secret_read(self.execution_role, secret)
@@ -218,14 +206,6 @@ class ExpressWebService(Construct):
         # (the infrastructure role is what removes the load balancer).
         self.service.node.add_dependency(self.execution_role, self.infrastructure_role, self.log_group)
         self.endpoint = self.service.attr_endpoint
-
-        acknowledge(
-            self.execution_role.node.find_child("DefaultPolicy"),
-            {
-                "AwsSolutions-IAM5[Resource::*]": "ecr:GetAuthorizationToken has no resource-level "
-                "permissions; the pull actions themselves are granted on the one repository.",
-            },
-        )
 
 
 def _secret(*, name: str, value: str) -> ecs.CfnExpressGatewayService.SecretProperty:
