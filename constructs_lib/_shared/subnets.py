@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from aws_cdk import aws_ec2 as ec2
 
+# Every field of `ec2.SubnetSelection` (aws-cdk-lib 2.275), each a keyword of `select_subnets`.
+SELECTION_FIELDS = (
+    "availability_zones",
+    "one_per_az",
+    "subnet_filters",
+    "subnet_group_name",
+    "subnet_type",
+    "subnets",
+)
+
 
 def subnet_ids(vpc: ec2.IVpc, selection: ec2.SubnetSelection) -> list[str]:
     """The ids of the subnets of `vpc` that `selection` picks."""
-    return vpc.select_subnets(
-        availability_zones=selection.availability_zones,
-        one_per_az=selection.one_per_az,
-        subnet_filters=selection.subnet_filters,
-        subnet_group_name=selection.subnet_group_name,
-        subnet_type=selection.subnet_type,
-        subnets=selection.subnets,
-    ).subnet_ids
+    return vpc.select_subnets(**{name: getattr(selection, name) for name in SELECTION_FIELDS}).subnet_ids
