@@ -7,6 +7,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ..._shared.nag import acknowledge_resource
+from ..._shared.resources import service_role
 
 # The node role's AWS managed policies; SSM Session Manager is the way into Bottlerocket's
 # control container.
@@ -19,12 +20,18 @@ _NODE_POLICIES = (
 
 def node_role(scope: Construct, *, ipv6: bool) -> tuple[iam.Role, iam.Policy | None]:
     """Children `NodeRole` (and `NodeCniIpv6Policy` on IPv6) of `scope`: the role and its CNI policy."""
-    role = iam.Role(
+    # The IPv4 CNI has an AWS managed policy; the IPv6 one is the inline policy below.
+    policies = _NODE_POLICIES + (() if ipv6 else ("AmazonEKS_CNI_Policy",))
+    role = service_role(
         scope,
         "NodeRole",
-        assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+        "ec2.amazonaws.com",
         description="Role of the nodes that Karpenter launches (instance profile made by Karpenter)",
-        managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(name) for name in _NODE_POLICIES],
+        managed_policies={
+            name: f"{name} is one of the node role policies that the EKS user guide and Karpenter's "
+            "getting-started template attach; AWS keeps it current with EKS, ECR and SSM."
+            for name in policies
+        },
     )
     cni: iam.Policy | None = None
     if ipv6:
@@ -48,18 +55,6 @@ def node_role(scope: Construct, *, ipv6: bool) -> tuple[iam.Role, iam.Policy | N
                 ),
             },
         )
-    else:
-        role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEKS_CNI_Policy"))
-    acknowledge_resource(
-        role,
-        {
-            f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{name}]": (
-                f"{name} is one of the node role policies that the EKS user guide and Karpenter's "
-                "getting-started template attach; AWS keeps it current with EKS, ECR and SSM."
-            )
-            for name in _NODE_POLICIES + (() if ipv6 else ("AmazonEKS_CNI_Policy",))
-        },
-    )
     return role, cni
 
 
