@@ -30,6 +30,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .._shared.lambda_package import handler_code
+
 # The function's own limit, and how long CloudFormation waits for its answer. The handler stops
 # starting deletions 30 s before the limit and always answers; if the function dies anyway
 # (out of memory), CloudFormation fails the resource after the service timeout instead of the
@@ -123,9 +125,7 @@ class CreatedRepositoryCleanup(Construct):
             runtime=lambda_.Runtime.PYTHON_3_14,
             architecture=lambda_.Architecture.ARM_64,
             handler="delete_repositories.handler",
-            code=lambda_.Code.from_asset(
-                str(Path(__file__).parent / "runtime"), exclude=["__pycache__", "*.pyc"]
-            ),
+            code=handler_code(Path(__file__).parent / "runtime", "delete_repositories"),
             timeout=FUNCTION_TIMEOUT,
             memory_size=256,
             log_group=log_group,

@@ -15,17 +15,24 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import cfn_response
+import log_group_guard
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from constructs_lib.ecs.runtime import cfn_response, insights_logs, service_linked_role
-from constructs_lib.ecs.runtime.insights_logs import handle, log_group_name
+from constructs_lib.ecs.runtime import insights_logs, service_linked_role
+from constructs_lib.ecs.runtime.insights_logs import log_group_name
 
 REGION = "ap-northeast-1"
 CLUSTER = "EcsFargate-Cluster-F9013E4C"
 GROUP = log_group_name(CLUSTER)
+
+
+def handle(request: dict[str, Any], *, ecs: Any, **kwargs: Any) -> str:
+    """The shared guard's handling, for the ECS unit's group (what the handler runs)."""
+    return log_group_guard.handle(request, insights_logs.GUARDED.group_of(ecs), **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +125,7 @@ def test_create_leaves_the_group_of_an_active_cluster_alone(aws: dict[str, Any])
     aws["logs"].create_log_group(logGroupName=GROUP)
     aws["ecs"].create_cluster(clusterName=CLUSTER)
     reason = handle(event("Create"), remaining_seconds=300, logs=aws["logs"], ecs=aws["ecs"])
-    assert reason == f"ECS cluster {CLUSTER} is active: its log group {GROUP} is in use, left alone"
+    assert reason == f"ECS cluster {CLUSTER} is live: its log group {GROUP} is in use, left alone"
     assert group_exists(aws)
 
 
@@ -183,7 +190,7 @@ def test_teardown_leaves_the_group_of_a_still_active_cluster(aws: dict[str, Any]
     reason = handle(
         event("Delete"), remaining_seconds=300, logs=aws["logs"], ecs=aws["ecs"], torn_down=lambda _: True
     )
-    assert "still active" in reason
+    assert reason.startswith(f"ECS cluster {CLUSTER} is still live")
     assert group_exists(aws)
 
 
@@ -220,7 +227,7 @@ def test_handler_answers_create_with_one_id_per_cluster_name(aws: dict[str, Any]
 
 def test_handler_reports_an_aws_error_in_one_line(aws: dict[str, Any]) -> None:
     denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no\nway"}}, "DeleteLogGroup")
-    with mock.patch.object(insights_logs, "delete_log_group", side_effect=denied):
+    with mock.patch.object(log_group_guard, "delete_log_group", side_effect=denied):
         body = answer(insights_logs, event("Create"))
     assert body["Status"] == "FAILED"
     assert "\n" not in body["Reason"] and CLUSTER in body["Reason"] and "AccessDenied" in body["Reason"]

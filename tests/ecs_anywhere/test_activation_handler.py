@@ -18,12 +18,12 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import cfn_response
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
 from constructs_lib.ecs.anywhere.runtime import activation as handler_module
-from constructs_lib.ecs.anywhere.runtime import cfn_response
 
 REGION = "ap-northeast-1"
 STACK_ID = "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/EcsAnywhere/0b1c2d3e"

@@ -10,10 +10,9 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import cfn_response
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
-
-from constructs_lib.security.runtime import cfn_response
 
 REGION = "ap-northeast-1"
 STACK_ID = "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/GuardDuty/0b1c2d3e"

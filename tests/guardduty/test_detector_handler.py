@@ -12,12 +12,12 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import cfn_response
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
 from constructs_lib.security import OTHER_PROTECTION_PLANS, GuardDutyFeatures
-from constructs_lib.security.runtime import cfn_response
 from constructs_lib.security.runtime import detector as handler_module
 from tests.guardduty.aws import OTHER_STACK_ID, REGION, STACK_ID, Responses, client_error, event, stack_status
 

@@ -7,12 +7,12 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import cfn_response
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from constructs_lib.security.runtime import agent_endpoint_cleanup as handler_module
-from constructs_lib.security.runtime import cfn_response
 from tests.guardduty.aws import REGION, Responses, event, stack_status
 
 SERVICE = f"com.amazonaws.{REGION}.guardduty-data"

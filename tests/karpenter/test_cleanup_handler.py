@@ -14,10 +14,10 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import cfn_response
 import pytest
 from botocore.stub import Stubber
 
-from constructs_lib.eks.karpenter.runtime import cfn_response
 from constructs_lib.eks.karpenter.runtime import cleanup as handler_module
 from constructs_lib.eks.karpenter.runtime.cleanup import CleanupError, cleanup, handler, profile_path
 from tests.helpers import answer_stack_status, cloudformation_event, mocked_aws

@@ -27,8 +27,7 @@ reserve to answer CloudFormation; the work is idempotent (a second Delete finds 
 anything is left, the answer is FAILED with a one-line reason naming it, so the stack stops before
 the VPC instead of failing later on it.
 
-Its polling report has the shape of the security unit's `runtime/agent_endpoint_cleanup.py`;
-runtime code cannot be shared across units (a Lambda package holds one unit's `runtime/` only).
+What it deleted and what is left is the shared `cleanup_report.Report`.
 """
 
 from __future__ import annotations
@@ -37,16 +36,12 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import cfn_response
 from botocore.exceptions import BotoCoreError, ClientError
-
-if __package__:
-    from . import cfn_response
-else:  # Lambda puts this folder at the root of its package
-    import cfn_response  # type: ignore[import-not-found,no-redef]
+from cleanup_report import Report, error_code
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -57,22 +52,6 @@ POLL_SECONDS = 10.0
 _TAG_BATCH = 20
 
 
-@dataclass
-class Report:
-    """What the cleanup deleted, and what is left with the last error for each."""
-
-    deleted: list[str] = field(default_factory=list)
-    left: dict[str, str] = field(default_factory=dict)
-
-    def summary(self) -> str:
-        if not self.left:
-            return (
-                f"deleted {len(self.deleted)} load balancer resource(s): {', '.join(self.deleted) or 'none'}"
-            )
-        left = ", ".join(f"{name} ({problem})" for name, problem in self.left.items())
-        return f"deleted {len(self.deleted)}, left {len(self.left)}: {left}"
-
-
 class Clock:
     """Monotonic time and sleep, replaceable in tests."""
 
@@ -81,12 +60,6 @@ class Clock:
     ) -> None:
         self.now = now or time.monotonic
         self.sleep = sleep or time.sleep
-
-
-def _code(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code", "ClientError"))
-    return type(error).__name__
 
 
 def _tagged(elbv2: Any, arns: list[str], cluster_name: str) -> list[str]:
@@ -135,8 +108,8 @@ def delete_load_balancers(
             elbv2.delete_load_balancer(LoadBalancerArn=arn)
             logger.info("deleting load balancer %s", arn)
         except ClientError as error:
-            if _code(error) != "LoadBalancerNotFound":
-                report.left[arn] = _code(error)
+            if error_code(error) != "LoadBalancerNotFound":
+                report.left[arn] = error_code(error)
     waiting = [arn for arn in arns if arn not in report.left]
     while waiting:
         present = set(_all(elbv2, "describe_load_balancers", "LoadBalancers", "LoadBalancerArn"))
@@ -171,10 +144,10 @@ def _retry_until_deadline(
                 report.deleted.append(name)
                 logger.info("deleted %s", name)
             except ClientError as error:
-                if _code(error) == gone:
+                if error_code(error) == gone:
                     report.deleted.append(name)
                 else:
-                    failed[name] = _code(error)
+                    failed[name] = error_code(error)
         pending = [name for name, code in failed.items() if code in retry]
         report.left.update({name: code for name, code in failed.items() if code not in retry})
         if pending and clock.now() + POLL_SECONDS > deadline:
@@ -219,8 +192,8 @@ def revoke_references(ec2: Any, groups: list[dict[str, Any]], vpc_id: str, repor
                     ec2.revoke_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[revoke])
                     logger.info("revoked %s", name)
                 except ClientError as error:
-                    if _code(error) not in {"InvalidPermission.NotFound", "InvalidGroup.NotFound"}:
-                        report.left[name] = _code(error)
+                    if error_code(error) not in {"InvalidPermission.NotFound", "InvalidGroup.NotFound"}:
+                        report.left[name] = error_code(error)
 
 
 def delete_security_groups(
@@ -247,7 +220,7 @@ def cleanup(
 ) -> Report:
     """Delete the cluster's load balancers, then target groups, then security groups (bounded)."""
     clock = clock or Clock()
-    report = Report()
+    report = Report("load balancer resource")
     steps = (
         (
             "load balancers",
@@ -269,7 +242,7 @@ def cleanup(
             step()
         except (ClientError, BotoCoreError) as error:
             logger.exception("listing or deleting %s failed", what)
-            report.left[f"{what} of cluster {cluster_name}"] = _code(error)
+            report.left[f"{what} of cluster {cluster_name}"] = error_code(error)
     return report
 
 
