@@ -8,9 +8,7 @@ botocore's Stubber stands in only where moto differs from IAM (its answer to a s
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -20,7 +18,6 @@ import log_group_guard
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from constructs_lib.ecs.runtime import insights_logs, service_linked_role
 from constructs_lib.ecs.runtime.insights_logs import log_group_name
@@ -35,24 +32,8 @@ def handle(request: dict[str, Any], *, ecs: Any, **kwargs: Any) -> str:
     return log_group_guard.handle(request, insights_logs.GUARDED.group_of(ecs), **kwargs)
 
 
-@pytest.fixture(scope="module")
-def mocked_aws() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"):
-            patch.setenv(key, "testing")
-        patch.setenv("AWS_DEFAULT_REGION", REGION)
-        patch.setenv("AWS_REGION", REGION)
-        with mock_aws():
-            yield
-
-
-_accounts = itertools.count(300000000001)
-
-
 @pytest.fixture
-def aws(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """A fresh moto account per test."""
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", str(next(_accounts)))
+def aws(moto_account: str) -> dict[str, Any]:
     return {
         "logs": boto3.client("logs", region_name=REGION),
         "ecs": boto3.client("ecs", region_name=REGION),

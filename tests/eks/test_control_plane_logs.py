@@ -8,9 +8,7 @@ The handler runs against moto with the same calls it makes in a real account.
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -25,7 +23,7 @@ from botocore.stub import Stubber
 from constructs_lib.eks.control_plane_logs import ControlPlaneLogsGuard
 from constructs_lib.eks.runtime.control_plane_logs import GUARDED, handler
 from tests.eks.conftest import EksSynth
-from tests.helpers import answer_stack_status, cloudformation_event, logical_id, mocked_aws
+from tests.helpers import answer_stack_status, cloudformation_event, logical_id
 
 REGION = "ap-northeast-1"
 CLUSTER = "containers-update-sandbox"
@@ -49,20 +47,12 @@ def handle(request: dict[str, Any], *, eks: Any, **kwargs: Any) -> str:
 # --- Handler against moto -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[None]:
-    with mocked_aws(REGION):
-        yield
-
-
-_accounts = itertools.count(200000000001)
 # The clients of the current test's account, which the handler's own boto3.client calls get.
 aws_clients: dict[str, Any] = {}
 
 
 @pytest.fixture
-def aws(moto: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", str(next(_accounts)))
+def aws(moto_account: str) -> dict[str, Any]:
     aws_clients.update(
         logs=boto3.client("logs", region_name=REGION), eks=boto3.client("eks", region_name=REGION)
     )

@@ -7,7 +7,6 @@ request and the response against the service model.
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +19,7 @@ from botocore.stub import Stubber
 
 from constructs_lib.eks.karpenter.runtime import cleanup as handler_module
 from constructs_lib.eks.karpenter.runtime.cleanup import CleanupError, cleanup, handler, profile_path
-from tests.helpers import answer_stack_status, cloudformation_event, mocked_aws
+from tests.helpers import answer_stack_status, cloudformation_event
 
 REGION = "ap-northeast-1"
 CLUSTER = "containers-update"
@@ -37,19 +36,8 @@ def _karpenter_tags(cluster: str, nodepool: str = "general") -> list[dict[str, s
     ]
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[None]:
-    with mocked_aws(REGION):
-        yield
-
-
-_accounts = itertools.count(100000000001)
-
-
 @pytest.fixture
-def aws(moto: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    # moto keeps separate state per account, so a fresh account is a fresh, empty AWS.
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", str(next(_accounts)))
+def aws(moto_account: str) -> dict[str, Any]:
     return {
         "ec2": boto3.client("ec2", region_name=REGION),
         "iam": boto3.client("iam"),
