@@ -91,6 +91,19 @@ def stubbed_stack(status: str) -> Any:
     return cloudformation
 
 
+def handle_delete(aws: dict[str, Any], stack_status: str, **kwargs: Any) -> str:
+    """The guard's answer to a Delete while the stack is `stack_status` (read from a stubbed client)."""
+    cloudformation = stubbed_stack(stack_status)
+    return handle(
+        event("Delete"),
+        remaining_seconds=300,
+        logs=aws["logs"],
+        ecs=aws["ecs"],
+        torn_down=lambda request: cfn_response.stack_is_being_torn_down(request, cloudformation),
+        **kwargs,
+    )
+
+
 # --- Insights guard ---
 
 
@@ -114,14 +127,7 @@ def test_create_leaves_the_group_of_an_active_cluster_alone(aws: dict[str, Any])
 def test_delete_outside_a_teardown_deletes_nothing(aws: dict[str, Any], status: str) -> None:
     # CloudFormation also sends Delete when an update replaces the resource: the group stays.
     aws["logs"].create_log_group(logGroupName=GROUP)
-    cloudformation = stubbed_stack(status)
-    reason = handle(
-        event("Delete"),
-        remaining_seconds=300,
-        logs=aws["logs"],
-        ecs=aws["ecs"],
-        torn_down=lambda request: cfn_response.stack_is_being_torn_down(request, cloudformation),
-    )
+    reason = handle_delete(aws, status)
     assert reason.startswith("stack is not being deleted or rolled back")
     assert group_exists(aws)
 
@@ -144,22 +150,12 @@ def test_teardown_is_read_from_the_stack_status() -> None:
 
 
 def test_teardown_sweeps_the_group_each_time_late_events_recreate_it(aws: dict[str, Any]) -> None:
-    cloudformation = stubbed_stack("DELETE_IN_PROGRESS")
-
     def late_writer(sleeps: int) -> None:
         if sleeps in (1, 3):
             aws["logs"].create_log_group(logGroupName=GROUP)
 
     clock = FakeClock(late_writer)
-    reason = handle(
-        event("Delete"),
-        remaining_seconds=300,
-        logs=aws["logs"],
-        ecs=aws["ecs"],
-        torn_down=lambda request: cfn_response.stack_is_being_torn_down(request, cloudformation),
-        clock=clock.clock,
-        sleep=clock.sleep,
-    )
+    reason = handle_delete(aws, "DELETE_IN_PROGRESS", clock=clock.clock, sleep=clock.sleep)
     assert reason == f"deleted log group {GROUP} 2 time(s) after the cluster was gone"
     assert not group_exists(aws)
     assert clock.now <= 60

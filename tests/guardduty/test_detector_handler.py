@@ -12,7 +12,6 @@ from typing import Any
 from unittest import mock
 
 import boto3
-import cfn_response
 import pytest
 from botocore.stub import Stubber
 
@@ -58,13 +57,6 @@ def guardduty(moto_guardduty: Any) -> Any:
     for detector_id in moto_guardduty.list_detectors()["DetectorIds"]:
         moto_guardduty.delete_detector(DetectorId=detector_id)
     return moto_guardduty
-
-
-@pytest.fixture
-def responses() -> Iterator[Responses]:
-    captured = Responses()
-    with mock.patch.object(cfn_response, "respond", captured):
-        yield captured
 
 
 def features_of(guardduty: Any, detector_id: str) -> dict[str, str]:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from unittest import mock
 
-import cfn_response
 import pytest
 from botocore.exceptions import ClientError
 
@@ -78,13 +76,6 @@ def aws(moto_ec2: Any) -> dict[str, Any]:
         },
     }
     return found
-
-
-@pytest.fixture
-def responses() -> Iterator[Responses]:
-    captured = Responses()
-    with mock.patch.object(cfn_response, "respond", captured):
-        yield captured
 
 
 def live(ec2: Any) -> set[str]:
