@@ -10,7 +10,7 @@ import pytest
 
 from ops import assembly, cost
 from ops.aws import JourneyError
-from ops.prices import FALLBACK_REGION, HOURS_PER_MONTH, INSTANCE_HOUR, PRICES
+from ops.prices import EVERY_REGION, FALLBACK_REGION, HOURS_PER_MONTH, INSTANCE_HOUR, PRICES
 from tests.conftest import Synthesized
 from tests.ops.conftest import REGION, stack_info
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def price(key: str, region: str = REGION) -> float:
     by_region = PRICES[key].by_region
-    return by_region.get(region, by_region.get("*", by_region.get(FALLBACK_REGION, 0.0)))
+    return by_region.get(region, by_region.get(EVERY_REGION, by_region.get(FALLBACK_REGION, 0.0)))
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_data_stores_endpoints_and_express_mode_minimums() -> None:
 def test_every_price_is_sourced_and_has_a_fallback() -> None:
     for key, entry in PRICES.items():
         assert entry.source.startswith("https://aws.amazon.com/"), key
-        assert FALLBACK_REGION in entry.by_region or "*" in entry.by_region, key
+        assert FALLBACK_REGION in entry.by_region or EVERY_REGION in entry.by_region, key
     for instance_type, by_region in INSTANCE_HOUR.items():
         assert FALLBACK_REGION in by_region, instance_type
 
