@@ -21,6 +21,9 @@ from cdk_nag import AwsSolutionsChecks
 import app as app_module  # also puts the bundled Node first on PATH before jsii starts
 from stacks.config import AppConfig, load_config
 
+# Failed asserts in the shared helpers explain themselves, as in a test module.
+pytest.register_assert_rewrite("tests.helpers")
+
 ROOT = Path(__file__).resolve().parents[1]
 CDK_CONTEXT: dict[str, object] = json.loads((ROOT / "cdk.json").read_text())["context"]
 

@@ -6,7 +6,10 @@ import contextlib
 import dataclasses
 import datetime
 import json
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -15,8 +18,9 @@ from aws_cdk.assertions import Match, Matcher, Template
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from stacks.config import AppConfig
+from stacks.config import AppConfig, ConfigError
 
+ROOT = Path(__file__).resolve().parents[1]
 FEATURE_SECTIONS = ("registry", "ecs", "eks", "guardduty", "ecs_anywhere", "web")
 
 
@@ -32,6 +36,34 @@ def with_anywhere_test_host(config: AppConfig) -> AppConfig:
     test_host = dataclasses.replace(anywhere.test_host, enabled=True)
     return dataclasses.replace(
         config, ecs_anywhere=dataclasses.replace(anywhere, enabled=True, test_host=test_host)
+    )
+
+
+def one_line_error(action: Callable[[], object], expected: type[Exception] = ConfigError) -> str:
+    """The message of the `expected` error that `action()` raises, asserted to be one line.
+
+    A bad setting or prop stops synth with one line that names it and its value, no traceback.
+    """
+    with pytest.raises(expected) as error:
+        action()
+    message = str(error.value)
+    assert "\n" not in message, message
+    return message
+
+
+def run_python(*args: str, env: Mapping[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """`python <args>` in the project root, as the CDK CLI runs app.py, its output captured as text.
+
+    The caller judges the exit code: some tests expect the run to fail.
+    """
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
