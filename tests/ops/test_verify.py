@@ -272,6 +272,8 @@ def _ecs(fake_aws: FakeAws, *, arch: str, running: int, rollout: str = "COMPLETE
     )
 
 
+# Each stack has a live test and a broken one, so this pair ends and begins like the Registry's:
+# the stubs and the assertions differ, the frame is pytest's.
 def test_graviton_service_steady_on_arm64_and_reachable_on_both_families(
     fake_aws: FakeAws, sandbox_config: AppConfig
 ) -> None:
