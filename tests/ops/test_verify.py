@@ -272,8 +272,6 @@ def _ecs(fake_aws: FakeAws, *, arch: str, running: int, rollout: str = "COMPLETE
     )
 
 
-# Each stack has a live test and a broken one, so this pair ends and begins like the Registry's:
-# the stubs and the assertions differ, the frame is pytest's.
 def test_graviton_service_steady_on_arm64_and_reachable_on_both_families(
     fake_aws: FakeAws, sandbox_config: AppConfig
 ) -> None:
@@ -283,6 +281,8 @@ def test_graviton_service_steady_on_arm64_and_reachable_on_both_families(
     assert "1 on FARGATE_SPOT" in results["EcsFargate: graviton tasks on Graviton"].detail
 
 
+# Each stack has a live test and a broken one: where one ends and the next begins reads as for
+# the Registry; the stubs and assertions differ, only pytest's frame is alike.
 def test_graviton_service_on_x86_not_steady_and_ipv4_only_is_reported(
     fake_aws: FakeAws, sandbox_config: AppConfig
 ) -> None:
