@@ -23,9 +23,6 @@ import app as app_module  # also puts the bundled Node first on PATH before jsii
 from stacks.config import AppConfig, load_config
 from tests.helpers import mocked_aws
 
-# Failed asserts in the shared helpers explain themselves, as in a test module.
-pytest.register_assert_rewrite("tests.helpers")
-
 ROOT = Path(__file__).resolve().parents[1]
 CDK_CONTEXT: dict[str, object] = json.loads((ROOT / "cdk.json").read_text())["context"]
 
