@@ -226,3 +226,14 @@ def cloudformation_event(
         "ResourceProperties": {"ServiceToken": "arn", **properties},
         **extra,
     }
+
+
+@dataclasses.dataclass
+class LambdaContext:
+    """What the handlers read of Lambda's context object: the time left and the log stream."""
+
+    remaining_ms: int = 300_000
+    log_stream_name: str = "2026/11/30/[$LATEST]abc"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms

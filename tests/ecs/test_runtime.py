@@ -21,6 +21,7 @@ from botocore.stub import Stubber
 
 from constructs_lib.ecs.runtime import insights_logs, service_linked_role
 from constructs_lib.ecs.runtime.insights_logs import log_group_name
+from tests.helpers import LambdaContext
 
 REGION = "ap-northeast-1"
 CLUSTER = "EcsFargate-Cluster-F9013E4C"
@@ -180,18 +181,11 @@ def test_update_with_the_same_name_touches_nothing(aws: dict[str, Any]) -> None:
     assert group_exists(aws)
 
 
-class _Context:
-    log_stream_name = "2026/11/30/[$LATEST]abc"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
-
-
 def answer(module: Any, request: dict[str, Any]) -> dict[str, Any]:
     """Run a handler with the ResponseURL PUT mocked; the body CloudFormation gets."""
     with mock.patch.object(cfn_response.urllib.request, "urlopen") as urlopen:
         urlopen.return_value.__enter__.return_value.status = 200
-        module.handler(request, _Context())
+        module.handler(request, LambdaContext())
     return dict(json.loads(urlopen.call_args.args[0].data))
 
 

@@ -23,7 +23,7 @@ from botocore.stub import Stubber
 from constructs_lib.eks.control_plane_logs import ControlPlaneLogsGuard
 from constructs_lib.eks.runtime.control_plane_logs import GUARDED, handler
 from tests.eks.conftest import EksSynth
-from tests.helpers import answer_stack_status, cloudformation_event, logical_id
+from tests.helpers import LambdaContext, answer_stack_status, cloudformation_event, logical_id
 
 REGION = "ap-northeast-1"
 CLUSTER = "containers-update-sandbox"
@@ -197,11 +197,6 @@ def test_update_to_a_new_name_removes_a_stale_group_of_the_new_name(aws: dict[st
     assert _groups(aws) == []
 
 
-class _Context:
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
-
-
 def _respond(event: dict[str, Any], stack_status: str = "DELETE_IN_PROGRESS") -> dict[str, Any]:
     """Run the handler with the ResponseURL PUT, the stack's status and the clock mocked.
 
@@ -221,7 +216,7 @@ def _respond(event: dict[str, Any], stack_status: str = "DELETE_IN_PROGRESS") ->
         mock.patch.object(log_group_guard.time, "monotonic", fake.clock),
     ):
         urlopen.return_value.__enter__.return_value.status = 200
-        handler(event, _Context())
+        handler(event, LambdaContext())
     request = urlopen.call_args.args[0]
     assert request.get_method() == "PUT"
     assert request.full_url == event["ResponseURL"]

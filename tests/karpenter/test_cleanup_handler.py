@@ -19,7 +19,7 @@ from botocore.stub import Stubber
 
 from constructs_lib.eks.karpenter.runtime import cleanup as handler_module
 from constructs_lib.eks.karpenter.runtime.cleanup import CleanupError, cleanup, handler, profile_path
-from tests.helpers import answer_stack_status, cloudformation_event
+from tests.helpers import LambdaContext, answer_stack_status, cloudformation_event
 
 REGION = "ap-northeast-1"
 CLUSTER = "containers-update"
@@ -238,14 +238,6 @@ def test_fails_when_the_cluster_name_is_empty(aws: dict[str, Any]) -> None:
         cleanup("", region=REGION, out_of_time=lambda: False, ec2=aws["ec2"], iam=aws["iam"])
 
 
-class _Context:
-    def __init__(self, remaining_ms: int) -> None:
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
 def _event(request_type: str) -> dict[str, Any]:
     properties = {"ClusterName": CLUSTER}
     return cloudformation_event(
@@ -269,7 +261,7 @@ def stack_status(aws: dict[str, Any]) -> Iterator[Any]:
 def _handle(event: dict[str, Any]) -> tuple[str, str, str]:
     with mock.patch.object(cfn_response.urllib.request, "urlopen") as urlopen:
         urlopen.return_value.__enter__.return_value.status = 200
-        handler(event, _Context(600_000))
+        handler(event, LambdaContext(600_000))
     body = json.loads(urlopen.call_args.args[0].data)
     return body["Status"], body["Reason"], body["PhysicalResourceId"]
 

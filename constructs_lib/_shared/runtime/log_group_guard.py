@@ -57,16 +57,23 @@ class FixedNameGroup:
     refuse_in_use: bool = False
 
 
-def delete_log_group(logs: Any, name: str) -> bool:
-    """Delete the group; True if it existed, False if it was already gone."""
+def found(call: Callable[[], object]) -> bool:
+    """Make an AWS call about one resource: True if it answered, False if the resource is missing."""
     try:
-        logs.delete_log_group(logGroupName=name)
+        call()
     except ClientError as error:
         if error.response["Error"]["Code"] == "ResourceNotFoundException":
             return False
         raise
-    logger.info("deleted log group %s", name)
     return True
+
+
+def delete_log_group(logs: Any, name: str) -> bool:
+    """Delete the group; True if it existed, False if it was already gone."""
+    deleted = found(lambda: logs.delete_log_group(logGroupName=name))
+    if deleted:
+        logger.info("deleted log group %s", name)
+    return deleted
 
 
 def remove_stale(group: FixedNameGroup, *, logs: Any) -> str:

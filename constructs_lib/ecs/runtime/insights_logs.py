@@ -31,6 +31,7 @@ def cluster_is_active(ecs: Any, cluster_name: str) -> bool:
     return any(cluster.get("status") != "INACTIVE" for cluster in clusters)
 
 
+# The shared guard, declared for this unit's group as the EKS unit declares it for the control plane.
 GUARDED = log_group_guard.Guarded(
     service="ecs",
     owner="ECS cluster",

@@ -14,7 +14,6 @@ import logging
 from typing import Any
 
 import log_group_guard
-from botocore.exceptions import ClientError
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -26,15 +25,10 @@ def log_group_name(cluster_name: str) -> str:
 
 
 def cluster_exists(eks: Any, cluster_name: str) -> bool:
-    try:
-        eks.describe_cluster(name=cluster_name)
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ResourceNotFoundException":
-            return False
-        raise
-    return True
+    return log_group_guard.found(lambda: eks.describe_cluster(name=cluster_name))
 
 
+# The shared guard, declared for this unit's group as the ECS unit declares it for Container Insights.
 GUARDED = log_group_guard.Guarded(
     service="eks",
     owner="EKS cluster",

@@ -36,6 +36,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -98,10 +99,21 @@ def cluster_security_groups(ec2: Any, cluster_name: str, vpc_id: str) -> list[di
     return [group for page in paginator.paginate(Filters=filters) for group in page["SecurityGroups"]]
 
 
-def delete_load_balancers(
-    elbv2: Any, cluster_name: str, *, deadline: float, clock: Clock, report: Report
-) -> None:
-    """Delete this cluster's load balancers and wait (until `deadline`) for them to be gone."""
+@dataclass
+class Run:
+    """What every step of one cleanup shares: its deadline (a `clock.now()` value), clock and report."""
+
+    deadline: float
+    clock: Clock
+    report: Report
+
+    def has_time_for(self, seconds: float) -> bool:
+        return self.clock.now() + seconds <= self.deadline
+
+
+def delete_load_balancers(elbv2: Any, cluster_name: str, run: Run) -> None:
+    """Delete this cluster's load balancers and wait (until the deadline) for them to be gone."""
+    report = run.report
     arns = cluster_load_balancers(elbv2, cluster_name)
     for arn in arns:
         try:
@@ -117,11 +129,11 @@ def delete_load_balancers(
         waiting = [arn for arn in waiting if arn in present]
         if not waiting:
             break
-        if clock.now() + POLL_SECONDS > deadline:
+        if not run.has_time_for(POLL_SECONDS):
             for arn in waiting:
                 report.left[arn] = "still deleting at the deadline"
             break
-        clock.sleep(POLL_SECONDS)
+        run.clock.sleep(POLL_SECONDS)
 
 
 def _retry_until_deadline(
@@ -130,11 +142,10 @@ def _retry_until_deadline(
     *,
     gone: str,
     retry: set[str],
-    deadline: float,
-    clock: Clock,
-    report: Report,
+    run: Run,
 ) -> None:
-    """Delete each name; retry the ones failing with an error code in `retry` until `deadline`."""
+    """Delete each name; retry the ones failing with an error code in `retry` until the deadline."""
+    report = run.report
     pending = list(names)
     while pending:
         failed: dict[str, str] = {}
@@ -150,24 +161,20 @@ def _retry_until_deadline(
                     failed[name] = error_code(error)
         pending = [name for name, code in failed.items() if code in retry]
         report.left.update({name: code for name, code in failed.items() if code not in retry})
-        if pending and clock.now() + POLL_SECONDS > deadline:
+        if pending and not run.has_time_for(POLL_SECONDS):
             report.left.update({name: f"{failed[name]} until the deadline" for name in pending})
             break
         if pending:
-            clock.sleep(POLL_SECONDS)
+            run.clock.sleep(POLL_SECONDS)
 
 
-def delete_target_groups(
-    elbv2: Any, cluster_name: str, *, deadline: float, clock: Clock, report: Report
-) -> None:
+def delete_target_groups(elbv2: Any, cluster_name: str, run: Run) -> None:
     _retry_until_deadline(
         cluster_target_groups(elbv2, cluster_name),
         lambda arn: elbv2.delete_target_group(TargetGroupArn=arn),
         gone="TargetGroupNotFound",
         retry={"ResourceInUse"},
-        deadline=deadline,
-        clock=clock,
-        report=report,
+        run=run,
     )
 
 
@@ -196,22 +203,18 @@ def revoke_references(ec2: Any, groups: list[dict[str, Any]], vpc_id: str, repor
                         report.left[name] = error_code(error)
 
 
-def delete_security_groups(
-    ec2: Any, cluster_name: str, vpc_id: str, *, deadline: float, clock: Clock, report: Report
-) -> None:
+def delete_security_groups(ec2: Any, cluster_name: str, vpc_id: str, run: Run) -> None:
     groups = cluster_security_groups(ec2, cluster_name, vpc_id)
     if not groups:
         return
-    revoke_references(ec2, groups, vpc_id, report)
+    revoke_references(ec2, groups, vpc_id, run.report)
     _retry_until_deadline(
         [group["GroupId"] for group in groups],
         lambda group_id: ec2.delete_security_group(GroupId=group_id),
         gone="InvalidGroup.NotFound",
         # The network interfaces of a deleted load balancer take minutes to go.
         retry={"DependencyViolation"},
-        deadline=deadline,
-        clock=clock,
-        report=report,
+        run=run,
     )
 
 
@@ -219,23 +222,12 @@ def cleanup(
     cluster_name: str, vpc_id: str, *, elbv2: Any, ec2: Any, deadline: float, clock: Clock | None = None
 ) -> Report:
     """Delete the cluster's load balancers, then target groups, then security groups (bounded)."""
-    clock = clock or Clock()
-    report = Report("load balancer resource")
+    run = Run(deadline, clock or Clock(), Report("load balancer resource"))
+    report = run.report
     steps = (
-        (
-            "load balancers",
-            lambda: delete_load_balancers(elbv2, cluster_name, deadline=deadline, clock=clock, report=report),
-        ),
-        (
-            "target groups",
-            lambda: delete_target_groups(elbv2, cluster_name, deadline=deadline, clock=clock, report=report),
-        ),
-        (
-            "security groups",
-            lambda: delete_security_groups(
-                ec2, cluster_name, vpc_id, deadline=deadline, clock=clock, report=report
-            ),
-        ),
+        ("load balancers", lambda: delete_load_balancers(elbv2, cluster_name, run)),
+        ("target groups", lambda: delete_target_groups(elbv2, cluster_name, run)),
+        ("security groups", lambda: delete_security_groups(ec2, cluster_name, vpc_id, run)),
     )
     for what, step in steps:
         try:
