@@ -15,12 +15,12 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from constructs_lib.security import GuardDutyAgentEndpointCleanup, GuardDutyDetector, GuardDutyFindingAlerts
 from stacks.config.guardduty import GuardDutyConfig
+from stacks.keys import stack_key
 
 
 class GuardDutyStack(cdk.Stack):
@@ -42,12 +42,10 @@ class GuardDutyStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.log_key = kms.Key(
+        self.log_key = stack_key(
             self,
             "LogKey",
             description="Encrypts the log groups of the GuardDuty stack's custom resources",
-            enable_key_rotation=True,
-            pending_window=cdk.Duration.days(7),
             removal_policy=removal_policy,
         )
         # CloudWatch Logs may use the key for this stack's generated log group names only:

@@ -1,0 +1,31 @@
+"""The KMS keys that the stacks make themselves, beside the ones their constructs make.
+
+Each rotates (`rotating_key`) and waits the shortest pending window KMS allows, 7 days, once its
+stack is destroyed with the `destroy` policy: what it encrypted (log groups, template-made
+repositories) went with the stack, so nothing is gained by waiting the default 30 days; a key
+retained by the `retain` policy never enters the window.
+https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from constructs_lib._shared.resources import rotating_key
+
+PENDING_WINDOW = cdk.Duration.days(7)
+
+
+def stack_key(
+    scope: Construct, construct_id: str, *, description: str, removal_policy: cdk.RemovalPolicy
+) -> kms.Key:
+    """A rotating key with a 7-day pending window, child `construct_id` of `scope`."""
+    return rotating_key(
+        scope,
+        construct_id,
+        description=description,
+        removal_policy=removal_policy,
+        pending_window=PENDING_WINDOW,
+    )
