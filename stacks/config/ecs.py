@@ -31,7 +31,6 @@ class GravitonServiceConfig:
     image: str = setting(
         "public.ecr.aws/nginx/nginx-unprivileged:stable",
         pattern=r"public\.ecr\.aws/[a-z0-9._/-]+:[A-Za-z0-9._-]+",
-        example="public.ecr.aws/nginx/nginx-unprivileged:stable",
     )
     # The non-root user the container runs as (uid, name or uid:gid); the image's files must
     # belong to it. ECS Exec sessions still run as root.
@@ -94,7 +93,6 @@ class WindowsServiceConfig:
     image: str = setting(
         "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022",
         pattern=r"[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]+",
-        example="mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022",
     )
     # 0 in the sandbox: a Windows task costs more per hour than the rest of the stack together
     # and takes minutes to pull its image, so it is opt-in (set 1 to try ECS Exec on Windows).

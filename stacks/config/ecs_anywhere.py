@@ -28,11 +28,7 @@ class ActivationConfig:
 class LinuxServiceConfig:
     """The bridge-networked Linux service with ECS Exec."""
 
-    image: str = setting(
-        "public.ecr.aws/nginx/nginx:stable",
-        pattern=IMAGE_PATTERN,
-        example="public.ecr.aws/nginx/nginx:stable",
-    )
+    image: str = setting("public.ecr.aws/nginx/nginx:stable", pattern=IMAGE_PATTERN)
     container_port: int = setting(80, minimum=1, maximum=65535)
     cpu: int = setting(256, minimum=0, maximum=65536)
     memory_mib: int = setting(256, minimum=6, maximum=1_048_576)
@@ -45,11 +41,7 @@ class GpuTaskConfig:
     """The task definition that runs nvidia-smi on a host registered with --enable-gpu."""
 
     enabled: bool = True
-    image: str = setting(
-        "nvidia/cuda:12.6.3-base-ubuntu24.04",
-        pattern=IMAGE_PATTERN,
-        example="nvidia/cuda:12.6.3-base-ubuntu24.04",
-    )
+    image: str = setting("nvidia/cuda:12.6.3-base-ubuntu24.04", pattern=IMAGE_PATTERN)
     gpu_count: int = setting(1, minimum=1, maximum=16)
 
 
@@ -59,9 +51,7 @@ class WindowsServiceConfig:
 
     enabled: bool = True
     image: str = setting(
-        "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022",
-        pattern=IMAGE_PATTERN,
-        example="mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022",
+        "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022", pattern=IMAGE_PATTERN
     )
     cpu: int = setting(1024, minimum=0, maximum=65536)
     memory_mib: int = setting(2048, minimum=6, maximum=1_048_576)
@@ -73,7 +63,7 @@ class TestHostConfig:
     """An EC2 instance that registers itself as an external instance: sandbox only, off by default."""
 
     enabled: bool = False
-    instance_type: str = setting("t4g.small", pattern=INSTANCE_TYPE_PATTERN, example="t4g.small")
+    instance_type: str = setting("t4g.small", pattern=INSTANCE_TYPE_PATTERN)
 
 
 @dataclass(frozen=True)

@@ -157,9 +157,7 @@ class KarpenterConfig:
 
     # Bottlerocket release for Karpenter's nodes (`amiSelectorTerms: [{alias: bottlerocket@<version>}]`).
     # Pinned: `latest` would replace every node on each Bottlerocket release (drift).
-    bottlerocket_version: str = setting(
-        BOTTLEROCKET_VERSION, pattern=BOTTLEROCKET_VERSION_PATTERN, example=BOTTLEROCKET_VERSION
-    )
+    bottlerocket_version: str = setting(BOTTLEROCKET_VERSION, pattern=BOTTLEROCKET_VERSION_PATTERN)
     general: NodePoolSpec = field(default_factory=NodePoolSpec)
     gpu: GpuNodePoolSpec = field(default_factory=GpuNodePoolSpec)
 
@@ -175,7 +173,6 @@ class SampleAppConfig:
     image: str = setting(
         "public.ecr.aws/nginx/nginx:1.28",
         pattern=r"[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?",
-        example="public.ecr.aws/nginx/nginx:1.28",
     )
 
 

@@ -41,9 +41,12 @@ def setting(
 
     `pattern` is a full-match regular expression applied to a string, or to every item of a
     tuple of strings; `example` is a value that matches it, shown in the error instead of the
-    expression (`region must look like 'ap-northeast-1', got 'tokyo'`). `max_items` bounds a
+    expression (`region must look like 'ap-northeast-1', got 'tokyo'`). A string default is the
+    example unless another is given (and must then match the pattern too). `max_items` bounds a
     tuple's length, `max_length` a string's (or every item's of a tuple of strings).
     """
+    if pattern is not None and example is None and isinstance(default, str):
+        example = default
     if pattern is not None and (example is None or not re.fullmatch(pattern, example)):
         raise TypeError(f"a pattern setting needs an example that matches it, got {example!r}")
     metadata = {

@@ -104,7 +104,7 @@ class ReplicationConfig:
     """Cross-region replication of the private registry (same account)."""
 
     enabled: bool = True
-    destination_region: str = setting("ap-northeast-3", pattern=REGION_PATTERN, example="ap-northeast-3")
+    destination_region: str = setting("ap-northeast-3", pattern=REGION_PATTERN)
     # Plain string prefixes of repository names: `app/` matches `app/web`.
     repository_prefixes: tuple[str, ...] = setting(
         ("app/",), pattern=REPLICATION_PREFIX, example="app/", max_items=100, max_length=256
@@ -135,9 +135,7 @@ class RegistryConfig:
 
     enabled: bool = True
     # The repository the EcsFargate stack's image build pushes into.
-    application_repository: str = setting(
-        "app/web", pattern=REPOSITORY_NAME, example="app/web", max_length=256
-    )
+    application_repository: str = setting("app/web", pattern=REPOSITORY_NAME, max_length=256)
     scanning: ScanningConfig = field(default_factory=ScanningConfig)
     findings: FindingsConfig = field(default_factory=FindingsConfig)
     pull_through_cache: PullThroughCacheConfig = field(default_factory=PullThroughCacheConfig)

@@ -28,7 +28,7 @@ class AppConfig:
     stage: str = setting("sandbox", pattern=r"[a-z][a-z0-9-]{0,19}", example="staging")
     # Used when the CDK CLI has no credentials (plain `cdk synth`); with credentials the
     # CLI's own region wins, so that a deploy goes where the user's profile points.
-    region: str = setting("ap-northeast-1", pattern=REGION_PATTERN, example="ap-northeast-1")
+    region: str = setting("ap-northeast-1", pattern=REGION_PATTERN)
     # What happens to stateful resources (keys, repositories, log groups) on `cdk destroy`:
     # `destroy` in the sandbox so nothing is left behind, `retain` in production.
     removal_policy: str = setting("destroy", choices=tuple(REMOVAL_POLICIES))
