@@ -10,12 +10,10 @@ from stacks.config.loader import fail, setting
 
 # An ACM certificate in the stack's region: arn:<partition>:acm:<region>:<account>:certificate/<id>.
 CERTIFICATE_ARN_PATTERN = r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+"
-# Fargate Linux task sizes in CPU units (0.25 to 16 vCPU):
-# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
-LINUX_CPU_CHOICES = (256, 512, 1024, 2048, 4096, 8192, 16384)
-# Windows on Fargate: 1, 2 or 4 vCPU (the 8 and 16 vCPU sizes are Linux only):
-# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
-WINDOWS_CPU_CHOICES = (1024, 2048, 4096)
+# Fargate task sizes in CPU units, from the ECS unit's tables of the documented sizes: Linux 0.25
+# to 16 vCPU, Windows 1, 2 or 4 vCPU (the 8 and 16 vCPU sizes are Linux only).
+LINUX_CPU_CHOICES = tuple(LINUX_SIZES)
+WINDOWS_CPU_CHOICES = tuple(WINDOWS_SIZES)
 
 
 @dataclass(frozen=True)
@@ -85,7 +83,11 @@ class GravitonServiceConfig:
 
 @dataclass(frozen=True)
 class WindowsServiceConfig:
-    """The Windows Server 2022 Core service that shows ECS Exec on Windows."""
+    """The Windows Server 2022 Core service that shows ECS Exec on Windows.
+
+    Declared apart from the Graviton service: the same kind of settings (a Fargate size and an
+    image), but other choices, bounds, image source and size table.
+    """
 
     # Windows on Fargate needs at least 1 vCPU and 2 GB; 1 vCPU allows 2 to 8 GB.
     cpu: int = setting(1024, choices=WINDOWS_CPU_CHOICES)
