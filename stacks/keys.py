@@ -1,9 +1,10 @@
-"""The KMS keys that the stacks make themselves, beside the ones their constructs make.
+"""A KMS key that a stack makes itself for what it deletes along with it.
 
-Each rotates (`rotating_key`) and waits the shortest pending window KMS allows, 7 days, once its
-stack is destroyed with the `destroy` policy: what it encrypted (log groups, template-made
-repositories) went with the stack, so nothing is gained by waiting the default 30 days; a key
-retained by the `retain` policy never enters the window.
+Such a key (the Registry and RegistryReplica stacks' repository keys, the GuardDuty stack's log
+key) rotates (`rotating_key`) and waits the shortest pending window KMS allows, 7 days, once its
+stack is destroyed with the `destroy` policy: what it encrypted (template-made repositories, log
+groups) went first, so nothing is gained by waiting the default 30 days; a key retained by the
+`retain` policy never enters the window.
 https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html
 """
 
