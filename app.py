@@ -127,7 +127,11 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
     stacks: dict[str, cdk.Stack] = {}
 
     def new(stack_class: type[S], construct_id: str, *, env: cdk.Environment = env, **props: Any) -> S:
-        """Create the stack `construct_id` under `app`, named for the stage, and record it."""
+        """Create the stack `construct_id` under `app`, named for the stage, and record it.
+
+        Each stack below is one call of this with that stack's own objects by keyword: the calls
+        look alike by design, as do the stacks' props lists they mirror.
+        """
         stack = stack_class(app, construct_id, env=env, stack_name=stack_name(config, construct_id), **props)
         stacks[construct_id] = stack
         return stack

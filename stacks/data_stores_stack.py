@@ -34,6 +34,7 @@ class DataStoresStack(cdk.Stack):
     Attributes: `postgres`, `valkey`, `key`, `repository`, `image_build`.
     """
 
+    # The usual stack signature (as RegistryStack's), with the stage's deletion protection.
     def __init__(
         self,
         scope: Construct,
@@ -72,6 +73,7 @@ class DataStoresStack(cdk.Stack):
                 deletion_protection=deletion_protection,
             ),
         )
+        # Shaped like Postgres above (and other stacks' props): each store's own props, set by name.
         self.valkey = ServerlessValkey(
             self,
             "Valkey",

@@ -26,6 +26,7 @@ class ExpressModeStack(WebFrontEndStack):
     does. Attributes: `web`.
     """
 
+    # The skeleton of AppRunnerStack (both extend WebFrontEndStack), over another construct and section.
     def __init__(
         self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, config: ExpressModeConfig, **kwargs: Any
     ) -> None:

@@ -30,6 +30,7 @@ class GuardDutyStack(cdk.Stack):
     deploys no agents: Runtime Monitoring or its automated agents off, or features not managed).
     """
 
+    # The usual stack signature (as EksStack's): scope and id, then this stack's props by keyword.
     def __init__(
         self,
         scope: Construct,
@@ -96,6 +97,7 @@ class GuardDutyStack(cdk.Stack):
             # Deleted before the cleanup runs: GuardDuty stops making endpoints first.
             self.detector.resource.node.add_dependency(self.agent_endpoint_cleanup.resource)
 
+        # As in the Registry stack: each unit's findings construct, with its own severity scale.
         self.findings = GuardDutyFindingAlerts(
             self,
             "Findings",

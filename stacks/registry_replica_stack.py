@@ -36,6 +36,7 @@ class RegistryReplicaStack(cdk.Stack):
     immutable tags. Attributes: `key`, `templates`.
     """
 
+    # The Registry stack's signature without log_retention: nothing here writes logs.
     def __init__(
         self,
         scope: Construct,

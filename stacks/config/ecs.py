@@ -133,6 +133,7 @@ class EcsConfig:
     # Create the ECS service-linked role before the cluster when the account lacks it (a new
     # account); false where the deploying role may not call iam:CreateServiceLinkedRole.
     ensure_service_linked_role: bool = True
+    # Subsections, declared as every section declares its own (see AppConfig).
     graviton: GravitonServiceConfig = field(default_factory=GravitonServiceConfig)
     windows: WindowsServiceConfig = field(default_factory=WindowsServiceConfig)
     image_build: ImageBuildConfig = field(default_factory=ImageBuildConfig)

@@ -39,6 +39,8 @@ class AppConfig:
     # The only accounts `make preflight`, `deploy-all`, `verify` and `destroy-all` act on for this
     # stage (12 digits each); empty: any. Keeps a production file away from a sandbox account.
     accounts: tuple[str, ...] = setting((), pattern=r"\d{12}", example="111122223333", max_items=50)
+    # One field per section, as in every section with subsections: the loader reads the tree from
+    # these type hints, so the lists look alike by design.
     network: NetworkConfig = field(default_factory=NetworkConfig)
     registry: RegistryConfig = field(default_factory=RegistryConfig)
     ecs: EcsConfig = field(default_factory=EcsConfig)
