@@ -175,9 +175,12 @@ def test_fails_naming_the_file_when_it_is_not_utf8(tmp_path: Path) -> None:
 
 def test_a_pattern_setting_shows_an_example_not_the_expression() -> None:
     with pytest.raises(TypeError, match="a pattern setting needs an example that matches it"):
-        setting("x", pattern=r"[a-z]+")
+        setting(None, pattern=r"[a-z]+")
     with pytest.raises(TypeError, match="a pattern setting needs an example that matches it, got 'X'"):
         setting("x", pattern=r"[a-z]+", example="X")
+    # A string default is the example: it must match too.
+    with pytest.raises(TypeError, match="a pattern setting needs an example that matches it, got 'X'"):
+        setting("X", pattern=r"[a-z]+")
 
 
 @pytest.mark.parametrize(

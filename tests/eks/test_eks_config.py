@@ -112,6 +112,8 @@ def test_production_keeps_the_endpoint_private() -> None:
             {"gpu_nodes": {"enabled": True, "instance_types": ["g5g.xlarge", "g6.xlarge"]}},
             "eks.gpu_nodes.instance_types must all be arm64 (g5g) or all x86_64",
         ),
+        # Only the defaults are the GPU group's own: the bounds are the system nodes'.
+        ({"gpu_nodes": {"disk_size_gib": 10}}, "eks.gpu_nodes.disk_size_gib must be at least 20, got 10"),
         ({"sample_app": {"replica": 3}}, "eks.sample_app.replica is not a known setting"),
         (
             {"karpenter": {"general": {"disruption_budget": "all"}}},
