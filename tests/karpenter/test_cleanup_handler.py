@@ -286,6 +286,7 @@ def test_handler_cleans_up_when_the_stack_is_deleted_or_rolled_back(
     assert _states(aws, ours)[ours[0]] == "terminated"
 
 
+# Laid out like the test above on purpose: the same Delete, under the statuses where it must not act.
 @pytest.mark.parametrize("live", ["UPDATE_COMPLETE", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"])
 def test_handler_deletes_nothing_when_an_update_removes_the_resource(
     aws: dict[str, Any], stack_status: Any, live: str
