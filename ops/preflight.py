@@ -41,34 +41,34 @@ class ServiceLinkedRole:
     blocker: bool
 
 
-# Which service-linked roles each stack's resources use. Names and service principals:
+# Names and service principals of service-linked roles:
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_aws-services-that-work-with-iam.html
+# A brand-new account's first ECS cluster and capacity-provider association can race the role's
+# creation and fail; creating it first avoids the rollback.
+_ECS = ServiceLinkedRole(ECS_ROLE, "ecs.amazonaws.com", True)
+_ELB = ServiceLinkedRole("AWSServiceRoleForElasticLoadBalancing", "elasticloadbalancing.amazonaws.com", False)
+
+# Which service-linked roles each stack's resources use.
 SERVICE_LINKED_ROLES: dict[str, tuple[ServiceLinkedRole, ...]] = {
     "Registry": (
         ServiceLinkedRole("AWSServiceRoleForECRReplication", "replication.ecr.amazonaws.com", False),
         ServiceLinkedRole("AWSServiceRoleForAmazonInspector2", "inspector2.amazonaws.com", False),
     ),
     "EcsFargate": (
-        # A brand-new account's first cluster and capacity-provider association can race the role's
-        # creation and fail; creating it first avoids the rollback.
-        ServiceLinkedRole("AWSServiceRoleForECS", "ecs.amazonaws.com", True),
-        ServiceLinkedRole(
-            "AWSServiceRoleForElasticLoadBalancing", "elasticloadbalancing.amazonaws.com", False
-        ),
+        _ECS,
+        _ELB,
         ServiceLinkedRole(
             "AWSServiceRoleForApplicationAutoScaling_ECSService",
             "ecs.application-autoscaling.amazonaws.com",
             False,
         ),
     ),
-    "EcsAnywhere": (ServiceLinkedRole("AWSServiceRoleForECS", "ecs.amazonaws.com", True),),
+    "EcsAnywhere": (_ECS,),
     "Eks": (
         ServiceLinkedRole("AWSServiceRoleForAmazonEKS", "eks.amazonaws.com", False),
         ServiceLinkedRole("AWSServiceRoleForAmazonEKSNodegroup", "eks-nodegroup.amazonaws.com", False),
         ServiceLinkedRole("AWSServiceRoleForAutoScaling", "autoscaling.amazonaws.com", False),
-        ServiceLinkedRole(
-            "AWSServiceRoleForElasticLoadBalancing", "elasticloadbalancing.amazonaws.com", False
-        ),
+        _ELB,
         # Karpenter launches Spot through CreateFleet, which fails without it; nothing in the stack
         # creates it (https://karpenter.sh/docs/getting-started/getting-started-with-karpenter/).
         ServiceLinkedRole("AWSServiceRoleForEC2Spot", "spot.amazonaws.com", True),
@@ -84,12 +84,7 @@ SERVICE_LINKED_ROLES: dict[str, tuple[ServiceLinkedRole, ...]] = {
             "AWSServiceRoleForAppRunnerNetworking", "networking.apprunner.amazonaws.com", False
         ),
     ),
-    "ExpressMode": (
-        ServiceLinkedRole("AWSServiceRoleForECS", "ecs.amazonaws.com", True),
-        ServiceLinkedRole(
-            "AWSServiceRoleForElasticLoadBalancing", "elasticloadbalancing.amazonaws.com", False
-        ),
-    ),
+    "ExpressMode": (_ECS, _ELB),
 }
 
 

@@ -14,132 +14,96 @@ from dataclasses import dataclass
 
 AS_OF = "2026-11-30"
 HOURS_PER_MONTH = 730  # AWS's own convention for monthly estimates
-FALLBACK_REGION = "us-east-1"
+
+_US, _TOKYO = "us-east-1", "ap-northeast-1"
+# The key of a price that is the same in every region (the pricing page gives one figure).
+EVERY_REGION = "*"
+FALLBACK_REGION = _US
 
 
 @dataclass(frozen=True)
 class Price:
     unit: str
-    by_region: dict[str, float]
+    by_region: dict[str, float]  # USD; EVERY_REGION for one figure everywhere
     source: str
-    # "*": the same in every region (the pricing page gives one figure).
 
+    def in_region(self, region: str) -> tuple[float, str]:
+        """The price in `region` and a note: empty, or saying that us-east-1's price stands in."""
+        amount = self.by_region.get(region, self.by_region.get(EVERY_REGION))
+        if amount is None:
+            return self.by_region[FALLBACK_REGION], f"{FALLBACK_REGION} price: none for {region} in the table"
+        return amount, ""
+
+
+# Per AWS pricing page (https://aws.amazon.com/<page>/pricing/), each price it gives: the key the
+# estimate asks for, the unit, and the price by region.
+_PRICES_BY_PAGE: dict[str, dict[str, tuple[str, dict[str, float]]]] = {
+    "vpc": {
+        "nat_gateway_hour": ("NAT gateway-hour", {_US: 0.045, _TOKYO: 0.062}),
+        "public_ipv4_hour": ("public IPv4 address-hour", {EVERY_REGION: 0.005}),
+    },
+    "privatelink": {
+        "interface_endpoint_hour": ("interface endpoint-hour per AZ", {_US: 0.01, _TOKYO: 0.014}),
+    },
+    "elasticloadbalancing": {
+        "alb_hour": ("Application Load Balancer-hour", {_US: 0.0225, _TOKYO: 0.0243}),
+        "nlb_hour": ("Network Load Balancer-hour", {_US: 0.0225, _TOKYO: 0.0243}),
+    },
+    "eks": {
+        "eks_cluster_hour": ("EKS cluster-hour (standard support)", {EVERY_REGION: 0.10}),
+    },
+    "fargate": {
+        "fargate_linux_arm_vcpu_hour": ("Fargate Linux/ARM vCPU-hour", {_US: 0.03238, _TOKYO: 0.04045}),
+        "fargate_linux_arm_gb_hour": ("Fargate Linux/ARM GB-hour", {_US: 0.00356, _TOKYO: 0.00442}),
+        "fargate_linux_x86_vcpu_hour": ("Fargate Linux/x86 vCPU-hour", {_US: 0.04048, _TOKYO: 0.05056}),
+        "fargate_linux_x86_gb_hour": ("Fargate Linux/x86 GB-hour", {_US: 0.004445, _TOKYO: 0.00553}),
+        # Windows: the vCPU price plus the per-vCPU OS license fee.
+        "fargate_windows_vcpu_hour": ("Fargate Windows vCPU-hour incl. license", {_US: 0.09148 + 0.046}),
+        "fargate_windows_gb_hour": ("Fargate Windows GB-hour", {_US: 0.01005}),
+    },
+    "kms": {
+        "kms_key_month": ("KMS customer-managed key-month", {EVERY_REGION: 1.0}),
+    },
+    "secrets-manager": {
+        "secret_month": ("Secrets Manager secret-month", {EVERY_REGION: 0.40}),
+    },
+    "ebs": {
+        "ebs_gp3_gb_month": ("EBS gp3 GB-month", {_US: 0.08, _TOKYO: 0.096}),
+    },
+    "rds/aurora": {
+        "aurora_serverless_v2_acu_hour": ("Aurora Serverless v2 ACU-hour", {_US: 0.12, _TOKYO: 0.15}),
+    },
+    # ElastiCache Serverless bills at least 100 MB (Valkey) or 1 GB (Redis OSS, Memcached) of data.
+    "elasticache": {
+        "elasticache_serverless_valkey_gb_hour": ("ElastiCache Serverless Valkey GB-hour", {_US: 0.084}),
+        "elasticache_serverless_redis_gb_hour": ("ElastiCache Serverless Redis OSS GB-hour", {_US: 0.125}),
+    },
+    # An idle App Runner service keeps its instances' memory provisioned.
+    "apprunner": {
+        "app_runner_provisioned_gb_hour": ("App Runner provisioned GB-hour", {_US: 0.007}),
+    },
+    "waf": {
+        "waf_web_acl_month": ("AWS WAF web ACL-month", {EVERY_REGION: 5.0}),
+        "waf_rule_month": ("AWS WAF rule-month (a managed rule group counts as one)", {EVERY_REGION: 1.0}),
+    },
+    "ecs/anywhere": {
+        "ecs_anywhere_instance_hour": ("ECS Anywhere managed instance-hour", {EVERY_REGION: 0.01025}),
+    },
+}
 
 PRICES: dict[str, Price] = {
-    "nat_gateway_hour": Price(
-        "NAT gateway-hour",
-        {"us-east-1": 0.045, "ap-northeast-1": 0.062},
-        "https://aws.amazon.com/vpc/pricing/",
-    ),
-    "public_ipv4_hour": Price(
-        "public IPv4 address-hour",
-        {"*": 0.005},
-        "https://aws.amazon.com/vpc/pricing/",
-    ),
-    "interface_endpoint_hour": Price(
-        "interface endpoint-hour per AZ",
-        {"us-east-1": 0.01, "ap-northeast-1": 0.014},
-        "https://aws.amazon.com/privatelink/pricing/",
-    ),
-    "alb_hour": Price(
-        "Application Load Balancer-hour",
-        {"us-east-1": 0.0225, "ap-northeast-1": 0.0243},
-        "https://aws.amazon.com/elasticloadbalancing/pricing/",
-    ),
-    "nlb_hour": Price(
-        "Network Load Balancer-hour",
-        {"us-east-1": 0.0225, "ap-northeast-1": 0.0243},
-        "https://aws.amazon.com/elasticloadbalancing/pricing/",
-    ),
-    "eks_cluster_hour": Price(
-        "EKS cluster-hour (standard support)",
-        {"*": 0.10},
-        "https://aws.amazon.com/eks/pricing/",
-    ),
-    "fargate_linux_arm_vcpu_hour": Price(
-        "Fargate Linux/ARM vCPU-hour",
-        {"us-east-1": 0.03238, "ap-northeast-1": 0.04045},
-        "https://aws.amazon.com/fargate/pricing/",
-    ),
-    "fargate_linux_arm_gb_hour": Price(
-        "Fargate Linux/ARM GB-hour",
-        {"us-east-1": 0.00356, "ap-northeast-1": 0.00442},
-        "https://aws.amazon.com/fargate/pricing/",
-    ),
-    "fargate_linux_x86_vcpu_hour": Price(
-        "Fargate Linux/x86 vCPU-hour",
-        {"us-east-1": 0.04048, "ap-northeast-1": 0.05056},
-        "https://aws.amazon.com/fargate/pricing/",
-    ),
-    "fargate_linux_x86_gb_hour": Price(
-        "Fargate Linux/x86 GB-hour",
-        {"us-east-1": 0.004445, "ap-northeast-1": 0.00553},
-        "https://aws.amazon.com/fargate/pricing/",
-    ),
-    # Windows: the vCPU price plus the per-vCPU OS license fee.
-    "fargate_windows_vcpu_hour": Price(
-        "Fargate Windows vCPU-hour incl. license",
-        {"us-east-1": 0.09148 + 0.046},
-        "https://aws.amazon.com/fargate/pricing/",
-    ),
-    "fargate_windows_gb_hour": Price(
-        "Fargate Windows GB-hour", {"us-east-1": 0.01005}, "https://aws.amazon.com/fargate/pricing/"
-    ),
-    "kms_key_month": Price(
-        "KMS customer-managed key-month",
-        {"*": 1.0},
-        "https://aws.amazon.com/kms/pricing/",
-    ),
-    "secret_month": Price(
-        "Secrets Manager secret-month",
-        {"*": 0.40},
-        "https://aws.amazon.com/secrets-manager/pricing/",
-    ),
-    "ebs_gp3_gb_month": Price(
-        "EBS gp3 GB-month",
-        {"us-east-1": 0.08, "ap-northeast-1": 0.096},
-        "https://aws.amazon.com/ebs/pricing/",
-    ),
-    "aurora_serverless_v2_acu_hour": Price(
-        "Aurora Serverless v2 ACU-hour",
-        {"us-east-1": 0.12, "ap-northeast-1": 0.15},
-        "https://aws.amazon.com/rds/aurora/pricing/",
-    ),
-    # ElastiCache Serverless bills at least 100 MB (Valkey) or 1 GB (Redis OSS, Memcached) of data.
-    "elasticache_serverless_valkey_gb_hour": Price(
-        "ElastiCache Serverless Valkey GB-hour",
-        {"us-east-1": 0.084},
-        "https://aws.amazon.com/elasticache/pricing/",
-    ),
-    "elasticache_serverless_redis_gb_hour": Price(
-        "ElastiCache Serverless Redis OSS GB-hour",
-        {"us-east-1": 0.125},
-        "https://aws.amazon.com/elasticache/pricing/",
-    ),
-    # An idle App Runner service keeps its instances' memory provisioned.
-    "app_runner_provisioned_gb_hour": Price(
-        "App Runner provisioned GB-hour", {"us-east-1": 0.007}, "https://aws.amazon.com/apprunner/pricing/"
-    ),
-    "waf_web_acl_month": Price("AWS WAF web ACL-month", {"*": 5.0}, "https://aws.amazon.com/waf/pricing/"),
-    "waf_rule_month": Price(
-        "AWS WAF rule-month (a managed rule group counts as one)",
-        {"*": 1.0},
-        "https://aws.amazon.com/waf/pricing/",
-    ),
-    "ecs_anywhere_instance_hour": Price(
-        "ECS Anywhere managed instance-hour",
-        {"*": 0.01025},
-        "https://aws.amazon.com/ecs/anywhere/pricing/",
-    ),
+    key: Price(unit, by_region, f"https://aws.amazon.com/{page}/pricing/")
+    for page, entries in _PRICES_BY_PAGE.items()
+    for key, (unit, by_region) in entries.items()
 }
 
 # EC2 Linux on-demand, per instance-hour (https://aws.amazon.com/ec2/pricing/on-demand/).
 INSTANCE_HOUR: dict[str, dict[str, float]] = {
-    "t4g.small": {"us-east-1": 0.0168, "ap-northeast-1": 0.0216},
-    "t4g.medium": {"us-east-1": 0.0336, "ap-northeast-1": 0.0432},
-    "t4g.large": {"us-east-1": 0.0672, "ap-northeast-1": 0.0864},
-    "m7g.large": {"us-east-1": 0.0816, "ap-northeast-1": 0.1052},
-    "g6.xlarge": {"us-east-1": 0.8048},
+    "t4g.small": {_US: 0.0168, _TOKYO: 0.0216},
+    "t4g.medium": {_US: 0.0336, _TOKYO: 0.0432},
+    "t4g.large": {_US: 0.0672, _TOKYO: 0.0864},
+    "m7g.large": {_US: 0.0816, _TOKYO: 0.1052},
+    "g6.xlarge": {_US: 0.8048},
 }
 INSTANCE_SOURCE = "https://aws.amazon.com/ec2/pricing/on-demand/"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import TextIO
@@ -50,6 +50,13 @@ def failed(name: str, detail: str, fix: str = "") -> Result:
 
 def skipped(name: str, detail: str) -> Result:
     return Result(Status.SKIP, name, detail)
+
+
+def fail_if_any(name: str, offenders: Sequence[str], *, problem: str, fix: str, otherwise: str) -> Result:
+    """FAIL naming each offender after `problem` when there is any, else PASS with `otherwise`."""
+    if offenders:
+        return failed(name, f"{problem}: {', '.join(offenders)}", fix)
+    return passed(name, otherwise)
 
 
 Check = Callable[[], Iterable[Result]]

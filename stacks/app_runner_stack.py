@@ -11,42 +11,22 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecr as ecr
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.data import ServerlessPostgres, ServerlessValkey
 from constructs_lib.web import AppRunnerWebService, AppRunnerWebServiceProps
-from constructs_lib.web.sample import (
-    DATABASE_NAME_VARIABLE,
-    DATABASE_SECRET_VARIABLE,
-    PORT,
-    VALKEY_READER_VARIABLE,
-    VALKEY_VARIABLE,
-)
 from stacks.config.web import AppRunnerConfig
+from stacks.web_front_end import WebFrontEndStack
 
 
-class AppRunnerStack(cdk.Stack):
+class AppRunnerStack(WebFrontEndStack):
     """The App Runner service, its VPC connector, and the ingress rules that admit it to the data stores.
 
-    Attributes: `web`.
+    Takes `data_stores`, `image_tag`, `log_retention` and `removal_policy` as `WebFrontEndStack`
+    does. Attributes: `web`.
     """
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        vpc: ec2.IVpc,
-        postgres: ServerlessPostgres,
-        valkey: ServerlessValkey,
-        repository: ecr.IRepository,
-        image_tag: str,
-        config: AppRunnerConfig,
-        log_retention: logs.RetentionDays,
-        removal_policy: cdk.RemovalPolicy,
-        **kwargs: Any,
+        self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, config: AppRunnerConfig, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.web = AppRunnerWebService(
@@ -54,28 +34,17 @@ class AppRunnerStack(cdk.Stack):
             "Web",
             vpc=vpc,
             props=AppRunnerWebServiceProps(
-                repository=repository,
+                **self.sample_props,
                 # App Runner runs x86_64: the build's per-platform amd64 tag.
-                tag=f"{image_tag}-amd64",
-                port=PORT,
+                tag=f"{self.image_tag}-amd64",
                 cpu=config.cpu,
                 memory=config.memory,
                 min_instances=config.min_instances,
                 max_instances=config.max_instances,
                 max_concurrency=config.max_concurrency,
-                environment={
-                    DATABASE_NAME_VARIABLE: postgres.database_name,
-                    VALKEY_VARIABLE: valkey.endpoint,
-                    VALKEY_READER_VARIABLE: valkey.reader_endpoint,
-                },
-                secrets={DATABASE_SECRET_VARIABLE: postgres.secret},
-                log_retention=log_retention,
-                removal_policy=removal_policy,
             ),
         )
-        # Rules owned here: destroying this stack removes them, and the data stores never wait on it.
-        postgres.admit(self, "PostgresIngress", peer=self.web.security_group, description="App Runner")
-        valkey.admit(self, "ValkeyIngress", peer=self.web.security_group, description="App Runner")
+        self.admit(self.web.security_group, "App Runner")
 
         cdk.CfnOutput(
             self, "ServiceUrl", value=self.web.url, description="The App Runner service (dual-stack)"

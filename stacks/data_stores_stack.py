@@ -13,10 +13,10 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from constructs_lib._shared.resources import rotating_key
 from constructs_lib.data import (
     ServerlessPostgres,
     ServerlessPostgresProps,
@@ -34,6 +34,7 @@ class DataStoresStack(cdk.Stack):
     Attributes: `postgres`, `valkey`, `key`, `repository`, `image_build`.
     """
 
+    # The usual stack signature (as RegistryStack's), with the stage's deletion protection.
     def __init__(
         self,
         scope: Construct,
@@ -49,11 +50,10 @@ class DataStoresStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         sandbox = removal_policy == cdk.RemovalPolicy.DESTROY
 
-        self.key = kms.Key(
+        self.key = rotating_key(
             self,
             "Key",
             description="Encrypts the web feature's data stores, database credentials and database logs",
-            enable_key_rotation=True,
             removal_policy=removal_policy,
         )
         aurora, valkey = config.aurora, config.valkey
@@ -73,6 +73,7 @@ class DataStoresStack(cdk.Stack):
                 deletion_protection=deletion_protection,
             ),
         )
+        # Shaped like Postgres above (and other stacks' props): each store's own props, set by name.
         self.valkey = ServerlessValkey(
             self,
             "Valkey",

@@ -121,6 +121,8 @@ class EcsAnywhereStack(cdk.Stack):
             if config.gpu.enabled
             else None
         )
+        # Shaped like the Linux service above and EcsFargate's Windows service, but another construct
+        # with its own props: each setting is passed by name, and mypy checks each against its field.
         windows = config.windows
         self.windows = (
             ExternalWindowsService(

@@ -104,6 +104,7 @@ class EcsFargateStack(cdk.Stack):
                 # replaced (registry.lifecycle.untagged_expiry_days): a digest pinned at deploy
                 # would become unpullable, so every task pulls the tag instead.
                 version_consistency=ecs.VersionConsistency.DISABLED,
+                # Settings by name, as in the ExpressMode stack: other props, checked field by field.
                 container_port=graviton.container_port,
                 cpu=graviton.cpu,
                 memory_mib=graviton.memory_mib,
@@ -140,6 +141,7 @@ class EcsFargateStack(cdk.Stack):
         execution_role = self.graviton.task_definition.obtain_execution_role()
         pull_through_cache.grant_pull(execution_role, graviton.image)
 
+        # Shaped like the Graviton service above: another construct with its own props, set by name.
         self.windows = WindowsFargateService(
             self,
             "Windows",

@@ -10,44 +10,25 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecr as ecr
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.data import ServerlessPostgres, ServerlessValkey
 from constructs_lib.web import ExpressWebService, ExpressWebServiceProps
-from constructs_lib.web.sample import (
-    DATABASE_NAME_VARIABLE,
-    DATABASE_SECRET_VARIABLE,
-    PORT,
-    VALKEY_READER_VARIABLE,
-    VALKEY_VARIABLE,
-)
 from stacks.config.web import ExpressModeConfig
+from stacks.web_front_end import WebFrontEndStack
 
 SUBNETS = {"public": ec2.SubnetType.PUBLIC, "private": ec2.SubnetType.PRIVATE_WITH_EGRESS}
 
 
-class ExpressModeStack(cdk.Stack):
+class ExpressModeStack(WebFrontEndStack):
     """The Express Mode service and the ingress rules that admit it to the data stores.
 
-    Attributes: `web`.
+    Takes `data_stores`, `image_tag`, `log_retention` and `removal_policy` as `WebFrontEndStack`
+    does. Attributes: `web`.
     """
 
+    # The skeleton of AppRunnerStack (both extend WebFrontEndStack), over another construct and section.
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        vpc: ec2.IVpc,
-        postgres: ServerlessPostgres,
-        valkey: ServerlessValkey,
-        repository: ecr.IRepository,
-        image_tag: str,
-        config: ExpressModeConfig,
-        log_retention: logs.RetentionDays,
-        removal_policy: cdk.RemovalPolicy,
-        **kwargs: Any,
+        self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, config: ExpressModeConfig, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.web = ExpressWebService(
@@ -59,28 +40,18 @@ class ExpressModeStack(cdk.Stack):
             # Mode gives them as it does in a default VPC (whose subnets have no NAT gateway).
             vpc_subnets=ec2.SubnetSelection(subnet_type=SUBNETS[config.access]),
             props=ExpressWebServiceProps(
-                repository=repository,
+                **self.sample_props,
                 # The multi-arch tag: ECS picks the linux/amd64 image for its X86_64 tasks.
-                tag=image_tag,
-                port=PORT,
+                tag=self.image_tag,
                 cpu=config.cpu,
                 memory_mib=config.memory_mib,
                 min_tasks=config.min_tasks,
                 max_tasks=config.max_tasks,
                 scaling_metric=config.scaling_metric,
                 scaling_target=config.scaling_target,
-                environment={
-                    DATABASE_NAME_VARIABLE: postgres.database_name,
-                    VALKEY_VARIABLE: valkey.endpoint,
-                    VALKEY_READER_VARIABLE: valkey.reader_endpoint,
-                },
-                secrets={DATABASE_SECRET_VARIABLE: postgres.secret},
-                log_retention=log_retention,
-                removal_policy=removal_policy,
             ),
         )
-        postgres.admit(self, "PostgresIngress", peer=self.web.security_group, description="ECS Express Mode")
-        valkey.admit(self, "ValkeyIngress", peer=self.web.security_group, description="ECS Express Mode")
+        self.admit(self.web.security_group, "ECS Express Mode")
 
         cdk.CfnOutput(
             self,

@@ -15,12 +15,12 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from constructs_lib.security import GuardDutyAgentEndpointCleanup, GuardDutyDetector, GuardDutyFindingAlerts
 from stacks.config.guardduty import GuardDutyConfig
+from stacks.keys import stack_key
 
 
 class GuardDutyStack(cdk.Stack):
@@ -30,6 +30,7 @@ class GuardDutyStack(cdk.Stack):
     deploys no agents: Runtime Monitoring or its automated agents off, or features not managed).
     """
 
+    # The usual stack signature (as EksStack's): scope and id, then this stack's props by keyword.
     def __init__(
         self,
         scope: Construct,
@@ -42,12 +43,10 @@ class GuardDutyStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.log_key = kms.Key(
+        self.log_key = stack_key(
             self,
             "LogKey",
             description="Encrypts the log groups of the GuardDuty stack's custom resources",
-            enable_key_rotation=True,
-            pending_window=cdk.Duration.days(7),
             removal_policy=removal_policy,
         )
         # CloudWatch Logs may use the key for this stack's generated log group names only:
@@ -98,6 +97,7 @@ class GuardDutyStack(cdk.Stack):
             # Deleted before the cleanup runs: GuardDuty stops making endpoints first.
             self.detector.resource.node.add_dependency(self.agent_endpoint_cleanup.resource)
 
+        # As in the Registry stack: each unit's findings construct, with its own severity scale.
         self.findings = GuardDutyFindingAlerts(
             self,
             "Findings",

@@ -22,11 +22,10 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ecr as ecr
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib.ecr import RepositoryCreationTemplates
 from stacks.config.registry import RegistryConfig
+from stacks.registry_stack import creation_templates
 
 
 class RegistryReplicaStack(cdk.Stack):
@@ -37,6 +36,7 @@ class RegistryReplicaStack(cdk.Stack):
     immutable tags. Attributes: `key`, `templates`.
     """
 
+    # The Registry stack's signature without log_retention: nothing here writes logs.
     def __init__(
         self,
         scope: Construct,
@@ -56,20 +56,11 @@ class RegistryReplicaStack(cdk.Stack):
 
         # Retained in production with the replicas it encrypts; in the sandbox it is scheduled
         # for deletion only after the Registry stack's cleanup has deleted the replicas.
-        self.key = kms.Key(
+        self.key, self.templates = creation_templates(
             self,
-            "RepositoryKey",
-            description="Encrypts the repositories that ECR replication creates in this region",
-            enable_key_rotation=True,
-            pending_window=cdk.Duration.days(7),
+            config,
+            key_description="Encrypts the repositories that ECR replication creates in this region",
             removal_policy=removal_policy,
-        )
-        self.templates = RepositoryCreationTemplates(
-            self,
-            "CreationTemplates",
-            encryption_key=self.key,
-            untagged_expiry_days=config.lifecycle.untagged_expiry_days,
-            keep_last_images=config.lifecycle.keep_last_images,
         )
         for i, prefix in enumerate(prefixes):
             # IMMUTABLE, like the application repository the replicas come from: a replica

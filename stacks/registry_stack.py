@@ -28,6 +28,7 @@ from constructs_lib.ecr import (
     ScanFindingAlerts,
 )
 from stacks.config.registry import RegistryConfig
+from stacks.keys import stack_key
 
 
 class RegistryStack(cdk.Stack):
@@ -70,15 +71,6 @@ class RegistryStack(cdk.Stack):
             removal_policy=removal_policy,
         )
 
-        self.key = kms.Key(
-            self,
-            "RepositoryKey",
-            description="Encrypts the application repository and the repositories ECR creates from templates",
-            enable_key_rotation=True,
-            pending_window=cdk.Duration.days(7),
-            removal_policy=removal_policy,
-        )
-
         ptc = config.pull_through_cache
         self.pull_through_cache = PullThroughCache(
             self,
@@ -93,12 +85,12 @@ class RegistryStack(cdk.Stack):
             },
         )
 
-        self.templates = RepositoryCreationTemplates(
+        self.key, self.templates = creation_templates(
             self,
-            "CreationTemplates",
-            encryption_key=self.key,
-            untagged_expiry_days=config.lifecycle.untagged_expiry_days,
-            keep_last_images=config.lifecycle.keep_last_images,
+            config,
+            key_description="Encrypts the application repository and the repositories ECR creates "
+            "from templates",
+            removal_policy=removal_policy,
         )
         for upstream, prefix in self.pull_through_cache.prefixes.items():
             # MUTABLE: a cached tag follows its upstream (ECR re-points `nginx:stable` when the
@@ -168,6 +160,26 @@ class RegistryStack(cdk.Stack):
                 value=self.pull_through_cache.prefix_uri(upstream),
                 description=f"Pull {upstream} images through this prefix",
             )
+
+
+def creation_templates(
+    stack: cdk.Stack, config: RegistryConfig, *, key_description: str, removal_policy: cdk.RemovalPolicy
+) -> tuple[kms.Key, RepositoryCreationTemplates]:
+    """A region's repository key (`RepositoryKey`) and the creation templates that name it.
+
+    The Registry stack and, in the replication destination, the RegistryReplica stack each make
+    one: a template and the key it names must be in the region where ECR creates the repository.
+    The templates give what they create the registry's lifecycle policy.
+    """
+    key = stack_key(stack, "RepositoryKey", description=key_description, removal_policy=removal_policy)
+    templates = RepositoryCreationTemplates(
+        stack,
+        "CreationTemplates",
+        encryption_key=key,
+        untagged_expiry_days=config.lifecycle.untagged_expiry_days,
+        keep_last_images=config.lifecycle.keep_last_images,
+    )
+    return key, templates
 
 
 def _pascal(name: str) -> str:

@@ -7,6 +7,7 @@ speed; `test_offline_synth.py` runs the real entry point with it on, as `make sy
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from cdk_nag import AwsSolutionsChecks
 
 import app as app_module  # also puts the bundled Node first on PATH before jsii starts
 from stacks.config import AppConfig, load_config
+from tests.helpers import mocked_aws
 
 ROOT = Path(__file__).resolve().parents[1]
 CDK_CONTEXT: dict[str, object] = json.loads((ROOT / "cdk.json").read_text())["context"]
@@ -94,3 +96,22 @@ def synth_with(tmp_path_factory: pytest.TempPathFactory) -> Callable[[AppConfig]
         return synthesize(config, outdir=tmp_path_factory.mktemp("cdk-"))
 
     return _synth
+
+
+_moto_accounts = itertools.count(100_000_000_001)
+
+
+@pytest.fixture(scope="module")
+def moto_session(request: pytest.FixtureRequest) -> Iterator[str]:
+    """moto for a whole test module, in the module's `REGION` (starting moto costs seconds)."""
+    region = str(request.module.REGION)
+    with mocked_aws(region):
+        yield region
+
+
+@pytest.fixture
+def moto_account(moto_session: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An AWS account of this test's own under moto, which keeps each account's state apart."""
+    account = str(next(_moto_accounts))
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", account)
+    return account

@@ -6,16 +6,21 @@ import contextlib
 import dataclasses
 import datetime
 import json
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk.assertions import Match, Matcher, Template
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from stacks.config import AppConfig
+from stacks.config import AppConfig, ConfigError
 
+ROOT = Path(__file__).resolve().parents[1]
 FEATURE_SECTIONS = ("registry", "ecs", "eks", "guardduty", "ecs_anywhere", "web")
 
 
@@ -23,6 +28,43 @@ def only_network(config: AppConfig) -> AppConfig:
     """The same configuration with every feature stack switched off: only Network remains."""
     changes = {name: dataclasses.replace(getattr(config, name), enabled=False) for name in FEATURE_SECTIONS}
     return dataclasses.replace(config, **changes)
+
+
+def with_anywhere_test_host(config: AppConfig) -> AppConfig:
+    """The same configuration with EcsAnywhere and its optional test host switched on."""
+    anywhere = config.ecs_anywhere
+    test_host = dataclasses.replace(anywhere.test_host, enabled=True)
+    return dataclasses.replace(
+        config, ecs_anywhere=dataclasses.replace(anywhere, enabled=True, test_host=test_host)
+    )
+
+
+def one_line_error(action: Callable[[], object], expected: type[Exception] = ConfigError) -> str:
+    """The message of the `expected` error that `action()` raises, asserted to be one line.
+
+    A bad setting or prop stops synth with one line that names it and its value, no traceback.
+    """
+    with pytest.raises(expected) as error:
+        action()
+    message = str(error.value)
+    assert "\n" not in message, message
+    return message
+
+
+def run_python(*args: str, env: Mapping[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """`python <args>` in the project root, as the CDK CLI runs app.py, its output captured as text.
+
+    The caller judges the exit code: some tests expect the run to fail.
+    """
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def logical_id(construct: Any) -> str:
@@ -38,6 +80,67 @@ def logical_id(construct: Any) -> str:
         assert child is not None, f"{construct.node.path} wraps no CloudFormation resource"
         element = child
     return str(cdk.Stack.of(element).resolve(element.logical_id))
+
+
+def has_role_policy(template: Template, role_id: str, statements: Any, **document: Any) -> None:
+    """Assert that the role `role_id` has an inline policy (`AWS::IAM::Policy`) with `statements`.
+
+    `statements` is a list (every statement, in order), a `Match` or a `Capture`; `document` adds
+    other keys of the policy document (`Version`).
+    """
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {"Roles": [{"Ref": role_id}], "PolicyDocument": {**document, "Statement": statements}},
+    )
+
+
+def allows(*actions: str, **fields: Any) -> Matcher:
+    """A statement that allows at least `actions`, with `fields` (`Resource`, `Effect`) as given."""
+    return Match.object_like({"Action": Match.array_with(list(actions)), **fields})
+
+
+# The EKS user guide's IAM policy for the VPC CNI in an IPv6 cluster, as CDK writes it
+# (https://docs.aws.amazon.com/eks/latest/userguide/cni-iam-role.html#cni-iam-role-create-ipv6-policy):
+# every node role of the project carries exactly these statements.
+IPV6_CNI_STATEMENTS = [
+    {
+        "Effect": "Allow",
+        "Action": [
+            "ec2:AssignIpv6Addresses",
+            "ec2:DescribeInstanceTypes",
+            "ec2:DescribeInstances",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeTags",
+        ],
+        "Resource": "*",
+    },
+    {
+        "Effect": "Allow",
+        "Action": "ec2:CreateTags",
+        "Resource": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ec2:*:*:network-interface/*"]]},
+    },
+]
+
+
+# The statement of every cleanup handler that reads its own stack's status (it acts only while
+# that stack is being deleted or rolled back), and no other stack's.
+READ_OWN_STACK = {
+    "Sid": "ReadOwnStack",
+    "Action": "cloudformation:DescribeStacks",
+    "Effect": "Allow",
+    "Resource": {"Ref": "AWS::StackId"},
+}
+
+
+def logs_of_stack_condition(stack_name: str, region: str = "ap-northeast-1") -> dict[str, Any]:
+    """The key-policy condition that admits CloudWatch Logs for the log groups of `stack_name` only.
+
+    CloudWatch Logs names the log group's ARN in the encryption context
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html); every
+    generated group name starts with the stack's name.
+    """
+    arn = [f"arn:aws:logs:{region}:", {"Ref": "AWS::AccountId"}, f":log-group:{stack_name}-*"]
+    return {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": {"Fn::Join": ["", arn]}}}
 
 
 def render(value: Any) -> str:
@@ -123,3 +226,14 @@ def cloudformation_event(
         "ResourceProperties": {"ServiceToken": "arn", **properties},
         **extra,
     }
+
+
+@dataclasses.dataclass
+class LambdaContext:
+    """What the handlers read of Lambda's context object: the time left and the log stream."""
+
+    remaining_ms: int = 300_000
+    log_stream_name: str = "2026/11/30/[$LATEST]abc"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms

@@ -1,12 +1,14 @@
 """Copyability: a folder of constructs_lib/ depends on aws_cdk, constructs, the standard library,
-itself and the shared CDK helpers of `constructs_lib/_shared/`, never on stacks/, the configuration,
-the app, the tests, or another unit. Runtime code (a `runtime/` folder) may not use `_shared/`: a
-Lambda package holds its own folder only.
+itself and the shared helpers of `constructs_lib/_shared/`, never on stacks/, the configuration,
+the app, the tests, or another unit.
+
+Runtime code (a `runtime/` folder) is what a Lambda function runs: besides the standard library
+and boto3 it may import, by top-level name, its siblings and the shared runtime modules of
+`_shared/runtime/`, which are copied into its package at synth; never CDK-side code.
 
 `eks/karpenter/` is a unit of its own inside `eks/`: its README promise is that the folder copies
 (with `_shared/`) onto any `aws_eks_v2.Cluster`, so it may not import the rest of `eks/` (the rest
-of `eks/` may use it). A Lambda handler in a `runtime/` folder may import its siblings by their top-level
-name, as Lambda loads them from the root of the package.
+of `eks/` may use it).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ THIRD_PARTY = {"aws_cdk", "constructs", "boto3", "botocore", "jsii"}
 MODULES = sorted(path for path in LIBRARY.rglob("*.py") if "__pycache__" not in path.parts)
 # The one helper package every unit may import (and a copy takes along).
 SHARED = ("constructs_lib", "_shared")
+SHARED_RUNTIME = LIBRARY / "_shared" / "runtime"
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
@@ -62,7 +65,9 @@ def test_library_module_imports_only_its_own_unit_and_allowed_packages(path: Pat
             continue
         if path.parent == LIBRARY:
             continue
-        if path.parent.name == "runtime" and (path.parent / f"{module}.py").exists():
+        if path.parent.name == "runtime" and any(
+            (folder / f"{module}.py").exists() for folder in (path.parent, SHARED_RUNTIME)
+        ):
             continue
         unit = unit_of(path)
         parts = tuple(module.split("."))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -14,8 +13,7 @@ import pytest
 import app as app_module
 from stacks.config import AppConfig, ConfigError, load_config
 from stacks.config.loader import build, setting
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import one_line_error, run_python
 
 
 def test_default_is_the_sandbox_stage() -> None:
@@ -78,10 +76,7 @@ def test_configuration_is_frozen() -> None:
     ],
 )
 def test_fails_when_a_value_is_unknown_mistyped_or_out_of_range(data: dict, message: str) -> None:
-    with pytest.raises(ConfigError) as error:
-        build(AppConfig, data)
-    assert message in str(error.value)
-    assert "\n" not in str(error.value)
+    assert message in one_line_error(lambda: build(AppConfig, data))
 
 
 def test_fails_when_the_stage_has_no_file() -> None:
@@ -111,15 +106,7 @@ def test_fails_when_both_stage_and_config_are_given() -> None:
 def run_app(tmp_path: Path, context: str) -> subprocess.CompletedProcess[str]:
     """Run app.py the way the CDK CLI does: context in CDK_CONTEXT_JSON, output to CDK_OUTDIR."""
     env = {**os.environ, "CDK_CONTEXT_JSON": context, "CDK_OUTDIR": str(tmp_path / "out")}
-    return subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_python("app.py", env=env, timeout=120)
 
 
 def test_bad_configuration_stops_the_app_with_one_line_and_no_traceback(tmp_path: Path) -> None:
@@ -188,9 +175,12 @@ def test_fails_naming_the_file_when_it_is_not_utf8(tmp_path: Path) -> None:
 
 def test_a_pattern_setting_shows_an_example_not_the_expression() -> None:
     with pytest.raises(TypeError, match="a pattern setting needs an example that matches it"):
-        setting("x", pattern=r"[a-z]+")
+        setting(None, pattern=r"[a-z]+")
     with pytest.raises(TypeError, match="a pattern setting needs an example that matches it, got 'X'"):
         setting("x", pattern=r"[a-z]+", example="X")
+    # A string default is the example: it must match too.
+    with pytest.raises(TypeError, match="a pattern setting needs an example that matches it, got 'X'"):
+        setting("X", pattern=r"[a-z]+")
 
 
 @pytest.mark.parametrize(
@@ -255,10 +245,7 @@ def test_a_pattern_setting_shows_an_example_not_the_expression() -> None:
     ],
 )
 def test_fails_when_a_value_would_be_refused_at_deploy(data: dict, message: str) -> None:
-    with pytest.raises(ConfigError) as error:
-        build(AppConfig, data)
-    assert message in str(error.value)
-    assert "\n" not in str(error.value)
+    assert message in one_line_error(lambda: build(AppConfig, data))
 
 
 def test_tags_in_any_script_with_spaces_pass() -> None:

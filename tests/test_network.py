@@ -11,7 +11,7 @@ from aws_cdk.assertions import Capture, Match, Template
 from constructs_lib.network import DualStackVpc, DualStackVpcProps
 from stacks.config import load_config
 from tests.conftest import Synthesized
-from tests.helpers import logical_id, only_network
+from tests.helpers import logical_id, logs_of_stack_condition, only_network
 
 
 @pytest.fixture(scope="module")
@@ -221,20 +221,7 @@ def test_flow_log_key_admits_cloudwatch_logs_for_this_stacks_groups_only(network
     statements = key["Properties"]["KeyPolicy"]["Statement"]
     (logs_statement,) = [s for s in statements if s.get("Sid") == "CloudWatchLogsForThisStacksGroups"]
     assert logs_statement["Principal"] == {"Service": "logs.ap-northeast-1.amazonaws.com"}
-    assert logs_statement["Condition"] == {
-        "ArnLike": {
-            "kms:EncryptionContext:aws:logs:arn": {
-                "Fn::Join": [
-                    "",
-                    [
-                        "arn:aws:logs:ap-northeast-1:",
-                        {"Ref": "AWS::AccountId"},
-                        ":log-group:sandbox-Network-*",
-                    ],
-                ]
-            }
-        }
-    }
+    assert logs_statement["Condition"] == logs_of_stack_condition("sandbox-Network")
     # Besides CloudWatch Logs, only the account's own key administration statement.
     assert len(statements) == 2
 

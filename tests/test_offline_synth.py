@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -19,8 +17,7 @@ from aws_cdk import aws_sqs as sqs
 import app as app_module
 from stacks.config import load_config
 from tests.conftest import Synthesized
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT, run_python
 
 # Runs app.py as the CDK CLI would, after making every socket connection and any import of
 # boto3 or botocore fail loudly, so that a lookup or an SDK call at synth cannot go unnoticed.
@@ -59,15 +56,7 @@ def test_synth_with_an_account_known_makes_no_lookup_and_no_network_call(tmp_pat
         CDK_OUTDIR=str(outdir),
         CDK_CONTEXT_JSON=json.dumps(json.loads((ROOT / "cdk.json").read_text())["context"]),
     )
-    result = subprocess.run(
-        [sys.executable, "-c", GUARDED_ENTRY],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_python("-c", GUARDED_ENTRY, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Node 20 is end-of-life" not in result.stderr
     manifest = json.loads((outdir / "manifest.json").read_text())

@@ -36,6 +36,7 @@ class Block:
     lines: list[str] = field(default_factory=list)
 
 
+# Laid out like ops/cost.py's StackCost only by chance (two fields, then lists): nothing to share.
 @dataclass
 class Section:
     """What lies under one heading, down to the next heading of any level."""

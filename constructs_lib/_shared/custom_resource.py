@@ -1,9 +1,9 @@
 """The shape of every unit's custom resources: one Lambda function that answers CloudFormation itself.
 
 No provider framework: CloudFormation invokes the function and the handler PUTs its answer to the
-request's ResponseURL (the unit's `runtime/cfn_response.py`). The function gets its own role, with
-write access to its own log group only (no logs:CreateLogGroup, so a last log line cannot
-re-create a deleted group), and a package holding just its handler and the protocol module. The
+request's ResponseURL (the shared runtime module `cfn_response`). The function gets its own role,
+with write access to its own log group only (no logs:CreateLogGroup, so a last log line cannot
+re-create a deleted group), and a package holding its handler and the modules it imports only. The
 custom resource is deleted before its policy, role and log group, which its Delete still needs.
 """
 
@@ -20,6 +20,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+from .lambda_package import handler_code
 
 
 @dataclass(frozen=True)
@@ -49,15 +51,13 @@ def direct_custom_resource(
     log_encryption_key: kms.IKey | None = None,
     memory_size: int = 128,
     role_description: str | None = None,
-    runtime_as_package: bool = False,
 ) -> DirectCustomResourceParts:
     """Children `LogGroup`, `Role`, `Function`, `Policy` and `Resource` of `scope`.
 
     `runtime` is the unit's `runtime/` folder and `handler_module` a file of it whose `handler`
-    answers CloudFormation. The package holds that handler, `cfn_response.py` and `__init__.py`
-    only, so that a unit's other handlers do not change this function's code. With
-    `runtime_as_package`, `runtime/` stays a package in the function, so that the handler imports
-    `cfn_response` as in the tests.
+    answers CloudFormation. The package holds that handler and the modules it imports
+    (`lambda_package.handler_code`), so that a unit's other handlers do not change this function's
+    code.
     `service_timeout` (default: two minutes over `timeout`) must exceed `timeout`: if the function
     dies without answering, CloudFormation gives up after it rather than after the default hour.
     `statements` may be empty and added to `policy` later, before synthesis.
@@ -73,24 +73,14 @@ def direct_custom_resource(
         scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=role_description
     )
     log_group.grant_write(role)
-    files = ["__init__.py", "cfn_response.py", f"{handler_module}.py"]
-    # Bytecode caches would change the asset hash (and the function) from run to run.
-    if runtime_as_package:
-        code = lambda_.Code.from_asset(
-            str(runtime.parent), exclude=["*", f"!{runtime.name}", *(f"!{runtime.name}/{f}" for f in files)]
-        )
-    else:
-        code = lambda_.Code.from_asset(str(runtime), exclude=["*", *(f"!{f}" for f in files)])
     function = lambda_.Function(
         scope,
         "Function",
         role=role,
         runtime=lambda_.Runtime.PYTHON_3_14,
         architecture=lambda_.Architecture.ARM_64,
-        handler=f"{runtime.name}.{handler_module}.handler"
-        if runtime_as_package
-        else f"{handler_module}.handler",
-        code=code,
+        handler=f"{handler_module}.handler",
+        code=handler_code(runtime, handler_module),
         timeout=timeout,
         memory_size=memory_size,
         log_group=log_group,

@@ -30,6 +30,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .._shared.lambda_package import handler_code
 from .._shared.resources import log_group, service_role
 
 # The function's own limit, and how long CloudFormation waits for its answer. The handler stops
@@ -125,9 +126,7 @@ class CreatedRepositoryCleanup(Construct):
             runtime=lambda_.Runtime.PYTHON_3_14,
             architecture=lambda_.Architecture.ARM_64,
             handler="delete_repositories.handler",
-            code=lambda_.Code.from_asset(
-                str(Path(__file__).parent / "runtime"), exclude=["__pycache__", "*.pyc"]
-            ),
+            code=handler_code(Path(__file__).parent / "runtime", "delete_repositories"),
             timeout=FUNCTION_TIMEOUT,
             memory_size=256,
             log_group=function_logs,

@@ -69,7 +69,6 @@ class GuardDutyAgentEndpointCleanup(Construct):
         parts = direct_custom_resource(
             self,
             runtime=RUNTIME,
-            runtime_as_package=True,
             handler_module="agent_endpoint_cleanup",
             resource_type="Custom::GuardDutyAgentEndpointCleanup",
             properties={

@@ -126,7 +126,6 @@ class GuardDutyDetector(Construct):
         parts = direct_custom_resource(
             self,
             runtime=RUNTIME,
-            runtime_as_package=True,
             handler_module="detector",
             resource_type="Custom::GuardDutyDetector",
             properties={

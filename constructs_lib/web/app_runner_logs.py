@@ -49,7 +49,6 @@ class AppRunnerLogCleanup(Construct):
         parts = direct_custom_resource(
             self,
             runtime=UNIT / "runtime",
-            runtime_as_package=True,
             handler_module=HANDLER,
             resource_type="Custom::AppRunnerLogCleanup",
             properties={"ServiceName": service_name},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ops.report import Result, failed, passed
+from ops.report import Result, fail_if_any, failed, passed
 from ops.verify import DeployedStack, checks_for
 
 
@@ -29,21 +29,20 @@ def dual_stack_vpc(stack: DeployedStack) -> Iterator[Result]:
             yield failed(name, f"{vpc['CidrBlock']} has no IPv6 block", "redeploy Network")
     subnets = ec2.describe_subnets(SubnetIds=subnet_ids)["Subnets"]
     without = [s["SubnetId"] for s in subnets if not s.get("Ipv6CidrBlockAssociationSet")]
-    name = stack.name("every subnet has an IPv6 block")
-    if without:
-        yield failed(
-            name, f"{len(without)} of {len(subnets)} lack one: {', '.join(without)}", "redeploy Network"
-        )
-    else:
-        yield passed(name, f"{len(subnets)} subnets")
+    yield fail_if_any(
+        stack.name("every subnet has an IPv6 block"),
+        without,
+        problem=f"{len(without)} of {len(subnets)} lack one",
+        fix="redeploy Network",
+        otherwise=f"{len(subnets)} subnets",
+    )
     nat_ids = stack.physical_ids("AWS::EC2::NatGateway")
     if nat_ids:
         gateways = ec2.describe_nat_gateways(NatGatewayIds=nat_ids)["NatGateways"]
-        down = [g["NatGatewayId"] for g in gateways if g["State"] != "available"]
-        name = stack.name("NAT gateways")
-        if down:
-            yield failed(
-                name, f"not available: {', '.join(down)}", "see the gateways' state in the VPC console"
-            )
-        else:
-            yield passed(name, f"{len(gateways)} available")
+        yield fail_if_any(
+            stack.name("NAT gateways"),
+            [g["NatGatewayId"] for g in gateways if g["State"] != "available"],
+            problem="not available",
+            fix="see the gateways' state in the VPC console",
+            otherwise=f"{len(gateways)} available",
+        )

@@ -10,12 +10,10 @@ from stacks.config.loader import fail, setting
 
 # An ACM certificate in the stack's region: arn:<partition>:acm:<region>:<account>:certificate/<id>.
 CERTIFICATE_ARN_PATTERN = r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+"
-# Fargate Linux task sizes in CPU units (0.25 to 16 vCPU):
-# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
-LINUX_CPU_CHOICES = (256, 512, 1024, 2048, 4096, 8192, 16384)
-# Windows on Fargate: 1, 2 or 4 vCPU (the 8 and 16 vCPU sizes are Linux only):
-# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
-WINDOWS_CPU_CHOICES = (1024, 2048, 4096)
+# Fargate task sizes in CPU units, from the ECS unit's tables of the documented sizes: Linux 0.25
+# to 16 vCPU, Windows 1, 2 or 4 vCPU (the 8 and 16 vCPU sizes are Linux only).
+LINUX_CPU_CHOICES = tuple(LINUX_SIZES)
+WINDOWS_CPU_CHOICES = tuple(WINDOWS_SIZES)
 
 
 @dataclass(frozen=True)
@@ -31,7 +29,6 @@ class GravitonServiceConfig:
     image: str = setting(
         "public.ecr.aws/nginx/nginx-unprivileged:stable",
         pattern=r"public\.ecr\.aws/[a-z0-9._/-]+:[A-Za-z0-9._-]+",
-        example="public.ecr.aws/nginx/nginx-unprivileged:stable",
     )
     # The non-root user the container runs as (uid, name or uid:gid); the image's files must
     # belong to it. ECS Exec sessions still run as root.
@@ -86,7 +83,11 @@ class GravitonServiceConfig:
 
 @dataclass(frozen=True)
 class WindowsServiceConfig:
-    """The Windows Server 2022 Core service that shows ECS Exec on Windows."""
+    """The Windows Server 2022 Core service that shows ECS Exec on Windows.
+
+    Declared apart from the Graviton service: the same kind of settings (a Fargate size and an
+    image), but other choices, bounds, image source and size table.
+    """
 
     # Windows on Fargate needs at least 1 vCPU and 2 GB; 1 vCPU allows 2 to 8 GB.
     cpu: int = setting(1024, choices=WINDOWS_CPU_CHOICES)
@@ -94,7 +95,6 @@ class WindowsServiceConfig:
     image: str = setting(
         "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022",
         pattern=r"[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]+",
-        example="mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022",
     )
     # 0 in the sandbox: a Windows task costs more per hour than the rest of the stack together
     # and takes minutes to pull its image, so it is opt-in (set 1 to try ECS Exec on Windows).
@@ -133,6 +133,7 @@ class EcsConfig:
     # Create the ECS service-linked role before the cluster when the account lacks it (a new
     # account); false where the deploying role may not call iam:CreateServiceLinkedRole.
     ensure_service_linked_role: bool = True
+    # Subsections, declared as every section declares its own (see AppConfig).
     graviton: GravitonServiceConfig = field(default_factory=GravitonServiceConfig)
     windows: WindowsServiceConfig = field(default_factory=WindowsServiceConfig)
     image_build: ImageBuildConfig = field(default_factory=ImageBuildConfig)

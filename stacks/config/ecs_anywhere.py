@@ -25,19 +25,22 @@ class ActivationConfig:
 
 
 @dataclass(frozen=True)
-class LinuxServiceConfig:
-    """The bridge-networked Linux service with ECS Exec."""
+class ExternalServiceConfig:
+    """What a service on the external instances sets: its image, its size on the host, its tasks."""
 
-    image: str = setting(
-        "public.ecr.aws/nginx/nginx:stable",
-        pattern=IMAGE_PATTERN,
-        example="public.ecr.aws/nginx/nginx:stable",
-    )
-    container_port: int = setting(80, minimum=1, maximum=65535)
+    image: str = setting("public.ecr.aws/nginx/nginx:stable", pattern=IMAGE_PATTERN)
+    # CPU units and hard memory limit of the container on the host.
     cpu: int = setting(256, minimum=0, maximum=65536)
     memory_mib: int = setting(256, minimum=6, maximum=1_048_576)
-    # 0 until a host has registered; the test host, when on, raises it to 1.
+    # 0 until a host has registered; the test host, when on, raises the Linux service's to 1.
     desired_count: int = setting(0, minimum=0, maximum=1000)
+
+
+@dataclass(frozen=True)
+class LinuxServiceConfig(ExternalServiceConfig):
+    """The bridge-networked Linux service with ECS Exec."""
+
+    container_port: int = setting(80, minimum=1, maximum=65535)
 
 
 @dataclass(frozen=True)
@@ -45,27 +48,20 @@ class GpuTaskConfig:
     """The task definition that runs nvidia-smi on a host registered with --enable-gpu."""
 
     enabled: bool = True
-    image: str = setting(
-        "nvidia/cuda:12.6.3-base-ubuntu24.04",
-        pattern=IMAGE_PATTERN,
-        example="nvidia/cuda:12.6.3-base-ubuntu24.04",
-    )
+    image: str = setting("nvidia/cuda:12.6.3-base-ubuntu24.04", pattern=IMAGE_PATTERN)
     gpu_count: int = setting(1, minimum=1, maximum=16)
 
 
 @dataclass(frozen=True)
-class WindowsServiceConfig:
-    """The Windows Server 2022 service."""
+class WindowsServiceConfig(ExternalServiceConfig):
+    """The Windows Server 2022 service: a service's settings and bounds, with Windows defaults."""
 
     enabled: bool = True
     image: str = setting(
-        "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022",
-        pattern=IMAGE_PATTERN,
-        example="mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022",
+        "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022", pattern=IMAGE_PATTERN
     )
-    cpu: int = setting(1024, minimum=0, maximum=65536)
-    memory_mib: int = setting(2048, minimum=6, maximum=1_048_576)
-    desired_count: int = setting(0, minimum=0, maximum=1000)
+    cpu: int = 1024
+    memory_mib: int = 2048
 
 
 @dataclass(frozen=True)
@@ -73,7 +69,7 @@ class TestHostConfig:
     """An EC2 instance that registers itself as an external instance: sandbox only, off by default."""
 
     enabled: bool = False
-    instance_type: str = setting("t4g.small", pattern=INSTANCE_TYPE_PATTERN, example="t4g.small")
+    instance_type: str = setting("t4g.small", pattern=INSTANCE_TYPE_PATTERN)
 
 
 @dataclass(frozen=True)

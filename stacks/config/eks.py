@@ -121,17 +121,21 @@ class NodeGroupConfig:
 
 @dataclass(frozen=True)
 class GpuNodeGroupConfig(NodeGroupConfig):
-    """The optional NVIDIA Bottlerocket managed node group: off by default (g6.xlarge: about 1 USD/h)."""
+    """The optional NVIDIA Bottlerocket managed node group: off by default (g6.xlarge: about 1 USD/h).
+
+    The system nodes' settings and bounds with other defaults, an example of its own, and NVIDIA
+    families instead of Graviton.
+    """
 
     enabled: bool = False
     # One architecture per group: x86_64 (g4dn, g5, g6, g6e) or arm64 (g5g).
     instance_types: tuple[str, ...] = setting(
         ("g6.xlarge",), pattern=INSTANCE_TYPE_PATTERN, example="g6.xlarge", max_items=20
     )
-    min_size: int = setting(0, minimum=0, maximum=100)
-    desired_size: int = setting(1, minimum=0, maximum=100)
-    max_size: int = setting(2, minimum=1, maximum=100)
-    disk_size_gib: int = setting(80, minimum=20, maximum=1000)
+    min_size: int = 0
+    desired_size: int = 1
+    max_size: int = 2
+    disk_size_gib: int = 80
 
     def check_instance_types(self, path: str) -> None:
         for i, instance_type in enumerate(self.instance_types):
@@ -157,9 +161,7 @@ class KarpenterConfig:
 
     # Bottlerocket release for Karpenter's nodes (`amiSelectorTerms: [{alias: bottlerocket@<version>}]`).
     # Pinned: `latest` would replace every node on each Bottlerocket release (drift).
-    bottlerocket_version: str = setting(
-        BOTTLEROCKET_VERSION, pattern=BOTTLEROCKET_VERSION_PATTERN, example=BOTTLEROCKET_VERSION
-    )
+    bottlerocket_version: str = setting(BOTTLEROCKET_VERSION, pattern=BOTTLEROCKET_VERSION_PATTERN)
     general: NodePoolSpec = field(default_factory=NodePoolSpec)
     gpu: GpuNodePoolSpec = field(default_factory=GpuNodePoolSpec)
 
@@ -175,7 +177,6 @@ class SampleAppConfig:
     image: str = setting(
         "public.ecr.aws/nginx/nginx:1.28",
         pattern=r"[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?",
-        example="public.ecr.aws/nginx/nginx:1.28",
     )
 
 

@@ -24,7 +24,7 @@ ADDON_VERSION_PATTERN = r"v\d+\.\d+\.\d+-eksbuild\.\d+"
 class FargateSelectorConfig:
     """Pods in `namespace` (and, if given, carrying every one of `labels`) run on Fargate."""
 
-    namespace: str = setting("fargate-apps", pattern=DNS_1123_LABEL, example="fargate-apps")
+    namespace: str = setting("fargate-apps", pattern=DNS_1123_LABEL)
     labels: Mapping[str, str] = field(default_factory=dict)
 
     def check(self, path: str) -> None:
@@ -54,7 +54,7 @@ class FargateConfig:
     # The ADOT collector for the Fargate pods' CPU and memory (one Fargate pod: 0.25 vCPU, 1 GB).
     container_insights: bool = True
     # How long Fargate's Fluent Bit caches pod metadata (EKS's default when unset: 30 minutes).
-    metadata_cache_ttl: str = setting("300s", pattern=r"[1-9][0-9]*(s|m|h)", example="300s")
+    metadata_cache_ttl: str = setting("300s", pattern=r"[1-9][0-9]*(s|m|h)")
 
     def check(self, path: str) -> None:
         count = len(self.workload_selectors)

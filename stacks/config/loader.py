@@ -2,8 +2,9 @@
 
 The loader knows the configuration's shape from the dataclasses' type hints, so a section
 declares its keys once: as typed fields with defaults (the cheap sandbox values) and, where a
-value has a range or a set of choices, as `setting(...)` metadata. A section that needs a
-check across fields defines `check(self, path)` and raises `ConfigError` through `fail`.
+value has a range or a set of choices, as `setting(...)` metadata; a subclass that changes only
+defaults keeps its base's bounds. A section that needs a check across fields defines
+`check(self, path)` and raises `ConfigError` through `fail`.
 
 Every error is one line that names the full key and shows the bad value, for example
 `eks.kubernetes_version must be one of '1.34', '1.35', '1.36', got '1.2'`.
@@ -35,15 +36,19 @@ def setting(
     pattern: str | None = None,
     example: str | None = None,
     max_items: int | None = None,
+    min_length: int | None = None,
     max_length: int | None = None,
 ) -> Any:
     """A dataclass field with bounds that the loader enforces.
 
     `pattern` is a full-match regular expression applied to a string, or to every item of a
     tuple of strings; `example` is a value that matches it, shown in the error instead of the
-    expression (`region must look like 'ap-northeast-1', got 'tokyo'`). `max_items` bounds a
-    tuple's length, `max_length` a string's (or every item's of a tuple of strings).
+    expression (`region must look like 'ap-northeast-1', got 'tokyo'`). A string default is the
+    example unless another is given (and must then match the pattern too). `max_items` bounds a
+    tuple's length, `min_length` and `max_length` a string's (or every item's of a tuple of strings).
     """
+    if pattern is not None and example is None and isinstance(default, str):
+        example = default
     if pattern is not None and (example is None or not re.fullmatch(pattern, example)):
         raise TypeError(f"a pattern setting needs an example that matches it, got {example!r}")
     metadata = {
@@ -53,6 +58,7 @@ def setting(
         "pattern": pattern,
         "example": example,
         "max_items": max_items,
+        "min_length": min_length,
         "max_length": max_length,
     }
     if isinstance(default, (list, dict)):
@@ -89,7 +95,7 @@ def build(cls: type[T], data: Any, path: str = "") -> T:
                 raise ConfigError(f"{key_path} is required")
         else:
             continue
-        _check_bounds(field.metadata, values[name], key_path)
+        _check_bounds(_bounds(cls, name), values[name], key_path)
     try:
         instance = cls(**values)
     except ConfigError:
@@ -152,6 +158,19 @@ def _convert(hint: Any, value: Any, path: str) -> Any:
     raise TypeError(f"{path}: the loader does not support the type {hint!r}")
 
 
+def _bounds(cls: type, name: str) -> Mapping[str, Any]:
+    """The bounds of field `name` of `cls`, from the nearest class in its MRO that declares them.
+
+    A subsection that only gives a setting another default (`min_size: int = 0` in a subclass)
+    keeps the bounds its base declared with `setting(...)`.
+    """
+    for klass in cls.__mro__:
+        field = getattr(klass, "__dataclass_fields__", {}).get(name)
+        if field is not None and field.metadata:
+            return field.metadata
+    return {}
+
+
 def _check_bounds(metadata: Mapping[str, Any], value: Any, path: str) -> None:
     if value is None or not metadata:
         return
@@ -170,12 +189,14 @@ def _check_bounds(metadata: Mapping[str, Any], value: Any, path: str) -> None:
     max_items = metadata.get("max_items")
     if max_items is not None and len(value) > max_items:
         raise ConfigError(f"{path} may list at most {max_items} items, got {len(value)}")
-    max_length = metadata.get("max_length")
-    if max_length is not None:
+    min_length, max_length = metadata.get("min_length"), metadata.get("max_length")
+    if min_length is not None or max_length is not None:
         items = value if isinstance(value, tuple) else (value,)
         for i, item in enumerate(items):
-            if len(item) > max_length:
-                where = f"{path}[{i}]" if isinstance(value, tuple) else path
+            where = f"{path}[{i}]" if isinstance(value, tuple) else path
+            if min_length is not None and len(item) < min_length:
+                fail(where, f"must be at least {min_length} characters", item)
+            if max_length is not None and len(item) > max_length:
                 fail(where, f"must be at most {max_length} characters", item)
     pattern = metadata.get("pattern")
     if pattern is not None:

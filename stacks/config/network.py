@@ -26,9 +26,7 @@ class NetworkConfig:
     interface_endpoints: tuple[str, ...] = setting((), choices=INTERFACE_ENDPOINTS)
     # Value of the `karpenter.sh/discovery` tag on the private subnets; the EKS stack's
     # Karpenter EC2NodeClass selects subnets and security groups by it.
-    discovery_tag: str = setting(
-        "containers-update", pattern=r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", example="containers-update"
-    )
+    discovery_tag: str = setting("containers-update", pattern=r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
     # Zone names (as many as max_azs) to pin the subnets to. Empty: the region's first max_azs
     # zones, resolved at deploy time with Fn::GetAZs (no lookup at synth).
     availability_zones: tuple[str, ...] = setting(

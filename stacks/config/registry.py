@@ -104,10 +104,10 @@ class ReplicationConfig:
     """Cross-region replication of the private registry (same account)."""
 
     enabled: bool = True
-    destination_region: str = setting("ap-northeast-3", pattern=REGION_PATTERN, example="ap-northeast-3")
+    destination_region: str = setting("ap-northeast-3", pattern=REGION_PATTERN)
     # Plain string prefixes of repository names: `app/` matches `app/web`.
     repository_prefixes: tuple[str, ...] = setting(
-        ("app/",), pattern=REPLICATION_PREFIX, example="app/", max_items=100, max_length=256
+        ("app/",), pattern=REPLICATION_PREFIX, example="app/", max_items=100, min_length=2, max_length=256
     )
 
     @property
@@ -120,9 +120,6 @@ class ReplicationConfig:
         return tuple(prefix.rstrip("/") for prefix in self.repository_prefixes if prefix.endswith("/"))
 
     def check(self, path: str) -> None:
-        for i, prefix in enumerate(self.repository_prefixes):
-            if len(prefix) < 2:
-                fail(f"{path}.repository_prefixes[{i}]", "must be at least 2 characters", prefix)
         if self.enabled and not self.repository_prefixes:
             fail(f"{path}.repository_prefixes", "must list a prefix when replication is enabled", [])
         if len(set(self.repository_prefixes)) != len(self.repository_prefixes):
@@ -134,19 +131,11 @@ class RegistryConfig:
     """ECR's registry-wide features (one owner per account and region)."""
 
     enabled: bool = True
-    # The repository the EcsFargate stack's image build pushes into.
-    application_repository: str = setting(
-        "app/web", pattern=REPOSITORY_NAME, example="app/web", max_length=256
-    )
+    # The repository the EcsFargate stack's image build pushes into (CreateRepository: 2 to 256
+    # characters).
+    application_repository: str = setting("app/web", pattern=REPOSITORY_NAME, min_length=2, max_length=256)
     scanning: ScanningConfig = field(default_factory=ScanningConfig)
     findings: FindingsConfig = field(default_factory=FindingsConfig)
     pull_through_cache: PullThroughCacheConfig = field(default_factory=PullThroughCacheConfig)
     lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)
     replication: ReplicationConfig = field(default_factory=ReplicationConfig)
-
-    def check(self, path: str) -> None:
-        if len(self.application_repository) < 2:
-            # CreateRepository takes 2 to 256 characters.
-            fail(
-                f"{path}.application_repository", "must be at least 2 characters", self.application_repository
-            )

@@ -28,7 +28,7 @@ class AppConfig:
     stage: str = setting("sandbox", pattern=r"[a-z][a-z0-9-]{0,19}", example="staging")
     # Used when the CDK CLI has no credentials (plain `cdk synth`); with credentials the
     # CLI's own region wins, so that a deploy goes where the user's profile points.
-    region: str = setting("ap-northeast-1", pattern=REGION_PATTERN, example="ap-northeast-1")
+    region: str = setting("ap-northeast-1", pattern=REGION_PATTERN)
     # What happens to stateful resources (keys, repositories, log groups) on `cdk destroy`:
     # `destroy` in the sandbox so nothing is left behind, `retain` in production.
     removal_policy: str = setting("destroy", choices=tuple(REMOVAL_POLICIES))
@@ -39,6 +39,8 @@ class AppConfig:
     # The only accounts `make preflight`, `deploy-all`, `verify` and `destroy-all` act on for this
     # stage (12 digits each); empty: any. Keeps a production file away from a sandbox account.
     accounts: tuple[str, ...] = setting((), pattern=r"\d{12}", example="111122223333", max_items=50)
+    # One field per section, as in every section with subsections: the loader reads the tree from
+    # these type hints, so the lists look alike by design.
     network: NetworkConfig = field(default_factory=NetworkConfig)
     registry: RegistryConfig = field(default_factory=RegistryConfig)
     ecs: EcsConfig = field(default_factory=EcsConfig)

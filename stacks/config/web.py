@@ -109,7 +109,7 @@ class WebConfig:
     enabled: bool = True
     # The tag both front ends run; the DataStores stack's BuildCommand output builds it. The
     # repository's tags are immutable: build a new tag (and set it here) for a new version.
-    image_tag: str = setting("v1", pattern=IMAGE_TAG, example="v1")
+    image_tag: str = setting("v1", pattern=IMAGE_TAG)
     aurora: AuroraConfig = field(default_factory=AuroraConfig)
     valkey: ValkeyConfig = field(default_factory=ValkeyConfig)
     app_runner: AppRunnerConfig = field(default_factory=AppRunnerConfig)

@@ -8,7 +8,7 @@ import pytest
 from aws_cdk.assertions import Capture, Match
 
 from tests.ecs.conftest import EcsSynth
-from tests.helpers import logical_id, render
+from tests.helpers import allows, has_role_policy, logical_id, render
 
 
 def resource_of(synth: EcsSynth, construct: object) -> dict:
@@ -113,26 +113,15 @@ def test_execution_role_is_granted_the_pull_through_cache_pull(ecs_sandbox: EcsS
     role_id = logical_id(role)
     task = resource_of(ecs_sandbox, graviton.task_definition)["Properties"]
     assert task["ExecutionRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
-    ecs_sandbox.template.has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "Roles": [{"Ref": role_id}],
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Action": Match.array_with(
-                                    ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"]
-                                ),
-                                "Resource": Match.any_value(),
-                            }
-                        ),
-                        {"Action": "ecr:GetAuthorizationToken", "Effect": "Allow", "Resource": "*"},
-                    ]
-                )
-            },
-        },
+    has_role_policy(
+        ecs_sandbox.template,
+        role_id,
+        Match.array_with(
+            [
+                allows("ecr:BatchImportUpstreamImage", "ecr:CreateRepository", Resource=Match.any_value()),
+                {"Action": "ecr:GetAuthorizationToken", "Effect": "Allow", "Resource": "*"},
+            ]
+        ),
     )
 
 
@@ -309,16 +298,10 @@ def test_image_build_pushes_both_architectures_and_a_manifest_list(ecs_sandbox: 
 def test_image_build_may_push_to_the_app_repository(ecs_sandbox: EcsSynth) -> None:
     role = ecs_sandbox.stack.image_build.project.role
     assert role is not None
-    ecs_sandbox.template.has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "Roles": [{"Ref": logical_id(role)}],
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [Match.object_like({"Action": Match.array_with(["ecr:PutImage", "ecr:UploadLayerPart"])})]
-                )
-            },
-        },
+    has_role_policy(
+        ecs_sandbox.template,
+        logical_id(role),
+        Match.array_with([allows("ecr:PutImage", "ecr:UploadLayerPart")]),
     )
 
 
@@ -353,37 +336,19 @@ def test_task_roles_may_open_exec_channels_and_write_the_session_log(
     role_id = logical_id(task_definition.task_role)
     exec_key = logical_id(ecs_sandbox.stack.cluster.exec_key)
     exec_sessions = logical_id(ecs_sandbox.stack.cluster.exec_log_group)
-    ecs_sandbox.template.has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "Roles": [{"Ref": role_id}],
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Action": Match.array_with(
-                                    ["ssmmessages:CreateControlChannel", "ssmmessages:OpenDataChannel"]
-                                ),
-                                "Effect": "Allow",
-                            }
-                        ),
-                        Match.object_like(
-                            {
-                                "Action": Match.array_with(["kms:Decrypt", "kms:GenerateDataKey"]),
-                                "Resource": {"Fn::GetAtt": [exec_key, "Arn"]},
-                            }
-                        ),
-                    ]
-                )
-            },
-        },
+    has_role_policy(
+        ecs_sandbox.template,
+        role_id,
+        Match.array_with(
+            [
+                allows("ssmmessages:CreateControlChannel", "ssmmessages:OpenDataChannel", Effect="Allow"),
+                allows("kms:Decrypt", "kms:GenerateDataKey", Resource={"Fn::GetAtt": [exec_key, "Arn"]}),
+            ]
+        ),
     )
     # The session log: only the exec sessions' group, not every group of the account.
     statements = Capture()
-    ecs_sandbox.template.has_resource_properties(
-        "AWS::IAM::Policy", {"Roles": [{"Ref": role_id}], "PolicyDocument": {"Statement": statements}}
-    )
+    has_role_policy(ecs_sandbox.template, role_id, statements)
     (put,) = [s for s in statements.as_array() if "logs:PutLogEvents" in s["Action"]]
     assert render(put["Resource"]).endswith(f":log-group:<{exec_sessions}>:*")
 

@@ -8,44 +8,33 @@ botocore's Stubber stands in only where moto differs from IAM (its answer to a s
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
 import boto3
+import cfn_response
+import log_group_guard
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
-from moto import mock_aws
 
-from constructs_lib.ecs.runtime import cfn_response, insights_logs, service_linked_role
-from constructs_lib.ecs.runtime.insights_logs import handle, log_group_name
+from constructs_lib.ecs.runtime import insights_logs, service_linked_role
+from constructs_lib.ecs.runtime.insights_logs import log_group_name
+from tests.helpers import LambdaContext
 
 REGION = "ap-northeast-1"
 CLUSTER = "EcsFargate-Cluster-F9013E4C"
 GROUP = log_group_name(CLUSTER)
 
 
-@pytest.fixture(scope="module")
-def mocked_aws() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"):
-            patch.setenv(key, "testing")
-        patch.setenv("AWS_DEFAULT_REGION", REGION)
-        patch.setenv("AWS_REGION", REGION)
-        with mock_aws():
-            yield
-
-
-_accounts = itertools.count(300000000001)
+def handle(request: dict[str, Any], *, ecs: Any, **kwargs: Any) -> str:
+    """The shared guard's handling, for the ECS unit's group (what the handler runs)."""
+    return log_group_guard.handle(request, insights_logs.GUARDED.group_of(ecs), **kwargs)
 
 
 @pytest.fixture
-def aws(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """A fresh moto account per test."""
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", str(next(_accounts)))
+def aws(moto_account: str) -> dict[str, Any]:
     return {
         "logs": boto3.client("logs", region_name=REGION),
         "ecs": boto3.client("ecs", region_name=REGION),
@@ -103,6 +92,19 @@ def stubbed_stack(status: str) -> Any:
     return cloudformation
 
 
+def handle_delete(aws: dict[str, Any], stack_status: str, **kwargs: Any) -> str:
+    """The guard's answer to a Delete while the stack is `stack_status` (read from a stubbed client)."""
+    cloudformation = stubbed_stack(stack_status)
+    return handle(
+        event("Delete"),
+        remaining_seconds=300,
+        logs=aws["logs"],
+        ecs=aws["ecs"],
+        torn_down=lambda request: cfn_response.stack_is_being_torn_down(request, cloudformation),
+        **kwargs,
+    )
+
+
 # --- Insights guard ---
 
 
@@ -118,7 +120,7 @@ def test_create_leaves_the_group_of_an_active_cluster_alone(aws: dict[str, Any])
     aws["logs"].create_log_group(logGroupName=GROUP)
     aws["ecs"].create_cluster(clusterName=CLUSTER)
     reason = handle(event("Create"), remaining_seconds=300, logs=aws["logs"], ecs=aws["ecs"])
-    assert reason == f"ECS cluster {CLUSTER} is active: its log group {GROUP} is in use, left alone"
+    assert reason == f"ECS cluster {CLUSTER} is live: its log group {GROUP} is in use, left alone"
     assert group_exists(aws)
 
 
@@ -126,14 +128,7 @@ def test_create_leaves_the_group_of_an_active_cluster_alone(aws: dict[str, Any])
 def test_delete_outside_a_teardown_deletes_nothing(aws: dict[str, Any], status: str) -> None:
     # CloudFormation also sends Delete when an update replaces the resource: the group stays.
     aws["logs"].create_log_group(logGroupName=GROUP)
-    cloudformation = stubbed_stack(status)
-    reason = handle(
-        event("Delete"),
-        remaining_seconds=300,
-        logs=aws["logs"],
-        ecs=aws["ecs"],
-        torn_down=lambda request: cfn_response.stack_is_being_torn_down(request, cloudformation),
-    )
+    reason = handle_delete(aws, status)
     assert reason.startswith("stack is not being deleted or rolled back")
     assert group_exists(aws)
 
@@ -156,22 +151,12 @@ def test_teardown_is_read_from_the_stack_status() -> None:
 
 
 def test_teardown_sweeps_the_group_each_time_late_events_recreate_it(aws: dict[str, Any]) -> None:
-    cloudformation = stubbed_stack("DELETE_IN_PROGRESS")
-
     def late_writer(sleeps: int) -> None:
         if sleeps in (1, 3):
             aws["logs"].create_log_group(logGroupName=GROUP)
 
     clock = FakeClock(late_writer)
-    reason = handle(
-        event("Delete"),
-        remaining_seconds=300,
-        logs=aws["logs"],
-        ecs=aws["ecs"],
-        torn_down=lambda request: cfn_response.stack_is_being_torn_down(request, cloudformation),
-        clock=clock.clock,
-        sleep=clock.sleep,
-    )
+    reason = handle_delete(aws, "DELETE_IN_PROGRESS", clock=clock.clock, sleep=clock.sleep)
     assert reason == f"deleted log group {GROUP} 2 time(s) after the cluster was gone"
     assert not group_exists(aws)
     assert clock.now <= 60
@@ -183,7 +168,7 @@ def test_teardown_leaves_the_group_of_a_still_active_cluster(aws: dict[str, Any]
     reason = handle(
         event("Delete"), remaining_seconds=300, logs=aws["logs"], ecs=aws["ecs"], torn_down=lambda _: True
     )
-    assert "still active" in reason
+    assert reason.startswith(f"ECS cluster {CLUSTER} is still live")
     assert group_exists(aws)
 
 
@@ -196,18 +181,11 @@ def test_update_with_the_same_name_touches_nothing(aws: dict[str, Any]) -> None:
     assert group_exists(aws)
 
 
-class _Context:
-    log_stream_name = "2026/11/30/[$LATEST]abc"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
-
-
 def answer(module: Any, request: dict[str, Any]) -> dict[str, Any]:
     """Run a handler with the ResponseURL PUT mocked; the body CloudFormation gets."""
     with mock.patch.object(cfn_response.urllib.request, "urlopen") as urlopen:
         urlopen.return_value.__enter__.return_value.status = 200
-        module.handler(request, _Context())
+        module.handler(request, LambdaContext())
     return dict(json.loads(urlopen.call_args.args[0].data))
 
 
@@ -220,7 +198,7 @@ def test_handler_answers_create_with_one_id_per_cluster_name(aws: dict[str, Any]
 
 def test_handler_reports_an_aws_error_in_one_line(aws: dict[str, Any]) -> None:
     denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no\nway"}}, "DeleteLogGroup")
-    with mock.patch.object(insights_logs, "delete_log_group", side_effect=denied):
+    with mock.patch.object(log_group_guard, "delete_log_group", side_effect=denied):
         body = answer(insights_logs, event("Create"))
     assert body["Status"] == "FAILED"
     assert "\n" not in body["Reason"] and CLUSTER in body["Reason"] and "AccessDenied" in body["Reason"]

@@ -6,7 +6,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from tests.conftest import Synthesized
-from tests.helpers import logical_id, render
+from tests.helpers import allows, has_role_policy, logical_id, render
 
 
 @pytest.fixture(scope="module")
@@ -23,25 +23,12 @@ def test_ecs_fargate_depends_on_the_registry_and_the_network(composed: Synthesiz
 def test_execution_role_gets_the_registry_caches_first_pull_grant(composed: Synthesized) -> None:
     stack = composed.stacks["EcsFargate"]
     role = stack.graviton.task_definition.obtain_execution_role()  # type: ignore[attr-defined]
-    composed.template("EcsFargate").has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "Roles": [{"Ref": logical_id(role)}],
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Action": Match.array_with(
-                                    ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"]
-                                ),
-                                "Resource": Match.any_value(),
-                            }
-                        )
-                    ]
-                )
-            },
-        },
+    has_role_policy(
+        composed.template("EcsFargate"),
+        logical_id(role),
+        Match.array_with(
+            [allows("ecr:BatchImportUpstreamImage", "ecr:CreateRepository", Resource=Match.any_value())]
+        ),
     )
 
 

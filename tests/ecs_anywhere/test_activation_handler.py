@@ -18,12 +18,13 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import cfn_response
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
 from constructs_lib.ecs.anywhere.runtime import activation as handler_module
-from constructs_lib.ecs.anywhere.runtime import cfn_response
+from tests.helpers import LambdaContext
 
 REGION = "ap-northeast-1"
 STACK_ID = "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/EcsAnywhere/0b1c2d3e"
@@ -105,20 +106,10 @@ def event(
     return request
 
 
-class Context:
-    log_stream_name = "2026/11/30/[$LATEST]abc"
-
-    def __init__(self, remaining_ms: int = 300_000) -> None:
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
 def run(request: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """The handler's answer to CloudFormation, as `respond` received it."""
     with mock.patch.object(handler_module, "respond") as respond:
-        handler_module.handler(request, context or Context())
+        handler_module.handler(request, context or LambdaContext())
     assert respond.call_count == 1
     _, _, status = respond.call_args.args
     return {"Status": status, **respond.call_args.kwargs}
@@ -414,7 +405,7 @@ def test_the_response_is_retried_cut_to_the_limit_and_carries_the_default_physic
         mock.patch("urllib.request.urlopen", side_effect=[OSError("reset"), ok]) as urlopen,
         mock.patch.object(cfn_response.time, "sleep") as sleep,
     ):
-        cfn_response.respond(request, Context(), "FAILED", reason="x" * 5000)
+        cfn_response.respond(request, LambdaContext(), "FAILED", reason="x" * 5000)
     assert urlopen.call_count == 2 and sleep.call_count == 1
     body = json.loads(urlopen.call_args.args[0].data)
     assert urlopen.call_args.args[0].method == "PUT"
@@ -424,8 +415,8 @@ def test_the_response_is_retried_cut_to_the_limit_and_carries_the_default_physic
 
 
 def test_out_of_time_keeps_the_margin_for_the_answer() -> None:
-    assert cfn_response.out_of_time(Context(remaining_ms=29_000))
-    assert not cfn_response.out_of_time(Context(remaining_ms=31_000))
+    assert cfn_response.out_of_time(LambdaContext(remaining_ms=29_000))
+    assert not cfn_response.out_of_time(LambdaContext(remaining_ms=31_000))
 
 
 def test_the_handler_checks_the_same_limits_as_the_construct() -> None:

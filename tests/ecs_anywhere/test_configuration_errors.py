@@ -15,7 +15,7 @@ from constructs_lib.ecs.anywhere import ExternalGpuTask, ExternalGpuTaskProps, S
 from stacks.config import AppConfig, ConfigError, load_config
 from stacks.config.ecs_anywhere import EcsAnywhereConfig
 from stacks.config.loader import build
-from tests.helpers import only_network
+from tests.helpers import one_line_error, only_network, with_anywhere_test_host
 
 
 @pytest.mark.parametrize(
@@ -46,21 +46,11 @@ from tests.helpers import only_network
     ],
 )
 def test_fails_when_an_ecs_anywhere_setting_is_out_of_range(section: dict[str, Any], message: str) -> None:
-    with pytest.raises(ConfigError) as error:
-        build(AppConfig, {"ecs_anywhere": section})
-    assert str(error.value).startswith(message)
-    assert "\n" not in str(error.value)
+    assert one_line_error(lambda: build(AppConfig, {"ecs_anywhere": section})).startswith(message)
 
 
 def test_fails_when_the_test_host_is_asked_for_in_a_stage_that_retains_its_resources() -> None:
-    config = only_network(load_config(stage="production"))
-    anywhere = config.ecs_anywhere
-    config = dataclasses.replace(
-        config,
-        ecs_anywhere=dataclasses.replace(
-            anywhere, enabled=True, test_host=dataclasses.replace(anywhere.test_host, enabled=True)
-        ),
-    )
+    config = with_anywhere_test_host(only_network(load_config(stage="production")))
     with pytest.raises(ConfigError) as error:
         app_module.compose(cdk.App(), config, cdk.Environment(region="ap-northeast-1"))
     assert str(error.value) == (

@@ -5,7 +5,6 @@ One extra small synth (Network and EcsAnywhere only) turns the optional test hos
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +15,14 @@ from cfnlint.api import ManualArgs, lint_file
 from stacks.config import load_config
 from stacks.ecs_anywhere_stack import EcsAnywhereStack
 from tests.conftest import Synthesized
-from tests.helpers import logical_id, only_network, render
+from tests.helpers import (
+    has_role_policy,
+    logical_id,
+    logs_of_stack_condition,
+    only_network,
+    render,
+    with_anywhere_test_host,
+)
 
 STACK = "EcsAnywhere"
 
@@ -33,15 +39,7 @@ def resources_of(template: dict[str, Any], resource_type: str) -> dict[str, dict
 
 @pytest.fixture(scope="module")
 def with_test_host(synth_with: Any) -> Iterator[Synthesized]:
-    config = only_network(load_config(stage="sandbox"))
-    anywhere = config.ecs_anywhere
-    config = dataclasses.replace(
-        config,
-        ecs_anywhere=dataclasses.replace(
-            anywhere, enabled=True, test_host=dataclasses.replace(anywhere.test_host, enabled=True)
-        ),
-    )
-    yield synth_with(config)
+    yield synth_with(with_anywhere_test_host(only_network(load_config(stage="sandbox"))))
 
 
 # --- 1. Registration ----------------------------------------------------------------------------
@@ -134,20 +132,7 @@ def test_stack_key_rotates_and_admits_cloudwatch_logs_for_this_stacks_groups_onl
         if s["Principal"].get("Service") == "logs.ap-northeast-1.amazonaws.com"
     ]
     assert len(logs) == 1
-    assert logs[0]["Condition"] == {
-        "ArnLike": {
-            "kms:EncryptionContext:aws:logs:arn": {
-                "Fn::Join": [
-                    "",
-                    [
-                        "arn:aws:logs:ap-northeast-1:",
-                        {"Ref": "AWS::AccountId"},
-                        f":log-group:{stack_of(sandbox).stack_name}-*",
-                    ],
-                ]
-            }
-        }
-    }
+    assert logs[0]["Condition"] == logs_of_stack_condition(stack_of(sandbox).stack_name)
 
 
 def test_every_log_group_is_encrypted_with_the_stack_key_and_has_a_retention(sandbox: Synthesized) -> None:
@@ -330,13 +315,7 @@ def test_test_host_may_read_the_activation_secret_and_nothing_else(with_test_hos
     stack = stack_of(with_test_host)
     assert stack.test_host is not None
     statements = Capture()
-    Template.from_json(with_test_host.template_json(STACK)).has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "Roles": [{"Ref": logical_id(stack.test_host.instance.role)}],
-            "PolicyDocument": {"Statement": statements},
-        },
-    )
+    has_role_policy(with_test_host.template(STACK), logical_id(stack.test_host.instance.role), statements)
     assert [sorted(s["Action"]) for s in statements.as_array()] == [
         ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
     ]

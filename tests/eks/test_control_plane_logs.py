@@ -8,29 +8,22 @@ The handler runs against moto with the same calls it makes in a real account.
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
 import boto3
+import cfn_response
+import log_group_guard
 import pytest
 from aws_cdk.assertions import Match
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from constructs_lib.eks.control_plane_logs import ControlPlaneLogsGuard
-from constructs_lib.eks.runtime import cfn_response
-from constructs_lib.eks.runtime import control_plane_logs as handler_module
-from constructs_lib.eks.runtime.control_plane_logs import (
-    ClusterStillExists,
-    handle,
-    handler,
-    remove_stale,
-    sweep,
-)
+from constructs_lib.eks.runtime.control_plane_logs import GUARDED, handler
 from tests.eks.conftest import EksSynth
-from tests.helpers import answer_stack_status, cloudformation_event, logical_id, mocked_aws
+from tests.helpers import LambdaContext, answer_stack_status, cloudformation_event, logical_id
 
 REGION = "ap-northeast-1"
 CLUSTER = "containers-update-sandbox"
@@ -38,23 +31,28 @@ GROUP = f"/aws/eks/{CLUSTER}/cluster"
 GUARD = "Custom::EksControlPlaneLogsGuard"
 
 
+# The shared guard's steps, for the EKS unit's group (what the handler runs).
+def remove_stale(cluster_name: str, *, logs: Any, eks: Any) -> str:
+    return log_group_guard.remove_stale(GUARDED.group_of(eks)(cluster_name), logs=logs)
+
+
+def sweep(cluster_name: str, *, eks: Any, **kwargs: Any) -> str:
+    return log_group_guard.sweep(GUARDED.group_of(eks)(cluster_name), **kwargs)
+
+
+def handle(request: dict[str, Any], *, eks: Any, **kwargs: Any) -> str:
+    return log_group_guard.handle(request, GUARDED.group_of(eks), **kwargs)
+
+
 # --- Handler against moto -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[None]:
-    with mocked_aws(REGION):
-        yield
-
-
-_accounts = itertools.count(200000000001)
 # The clients of the current test's account, which the handler's own boto3.client calls get.
 aws_clients: dict[str, Any] = {}
 
 
 @pytest.fixture
-def aws(moto: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", str(next(_accounts)))
+def aws(moto_account: str) -> dict[str, Any]:
     aws_clients.update(
         logs=boto3.client("logs", region_name=REGION), eks=boto3.client("eks", region_name=REGION)
     )
@@ -106,7 +104,7 @@ def test_create_tolerates_an_absent_group(aws: dict[str, Any]) -> None:
 def test_fails_when_a_cluster_of_that_name_exists_and_keeps_its_group(aws: dict[str, Any]) -> None:
     _create_cluster(aws)
     aws["logs"].create_log_group(logGroupName=GROUP)
-    with pytest.raises(ClusterStillExists, match=f"^EKS cluster {CLUSTER} already exists"):
+    with pytest.raises(log_group_guard.InUse, match=f"^EKS cluster {CLUSTER} already exists"):
         remove_stale(CLUSTER, logs=aws["logs"], eks=aws["eks"])
     assert _groups(aws) == [GROUP]
 
@@ -152,7 +150,7 @@ def test_delete_leaves_the_group_of_a_live_cluster_alone(aws: dict[str, Any]) ->
     reason = sweep(
         CLUSTER, logs=aws["logs"], eks=aws["eks"], deadline=1e12, clock=fake.clock, sleep=fake.sleep
     )
-    assert reason.startswith(f"EKS cluster {CLUSTER} still exists")
+    assert reason.startswith(f"EKS cluster {CLUSTER} is still live")
     assert _groups(aws) == [GROUP]
     assert fake.sleeps == 0
 
@@ -199,11 +197,6 @@ def test_update_to_a_new_name_removes_a_stale_group_of_the_new_name(aws: dict[st
     assert _groups(aws) == []
 
 
-class _Context:
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
-
-
 def _respond(event: dict[str, Any], stack_status: str = "DELETE_IN_PROGRESS") -> dict[str, Any]:
     """Run the handler with the ResponseURL PUT, the stack's status and the clock mocked.
 
@@ -219,11 +212,11 @@ def _respond(event: dict[str, Any], stack_status: str = "DELETE_IN_PROGRESS") ->
         stubber,
         mock.patch.object(boto3, "client", side_effect=lambda service, **_: clients[service]),
         mock.patch.object(cfn_response.urllib.request, "urlopen") as urlopen,
-        mock.patch.object(handler_module.time, "sleep", fake.sleep),
-        mock.patch.object(handler_module.time, "monotonic", fake.clock),
+        mock.patch.object(log_group_guard.time, "sleep", fake.sleep),
+        mock.patch.object(log_group_guard.time, "monotonic", fake.clock),
     ):
         urlopen.return_value.__enter__.return_value.status = 200
-        handler(event, _Context())
+        handler(event, LambdaContext())
     request = urlopen.call_args.args[0]
     assert request.get_method() == "PUT"
     assert request.full_url == event["ResponseURL"]
@@ -269,13 +262,13 @@ def test_handler_reports_a_one_line_failure(aws: dict[str, Any]) -> None:
 
 
 def test_handler_reports_an_aws_error_in_one_line(aws: dict[str, Any]) -> None:
-    denied = handler_module.ClientError(
+    denied = ClientError(
         {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, "DeleteLogGroup"
     )
-    with mock.patch.object(handler_module, "delete_log_group", side_effect=denied):
+    with mock.patch.object(log_group_guard, "delete_log_group", side_effect=denied):
         body = _respond(_event("Create"))
     assert body["Status"] == "FAILED"
-    assert body["Reason"].startswith(f"control-plane log group of cluster {CLUSTER}: AWS error")
+    assert body["Reason"].startswith(f"log group of cluster {CLUSTER}: AWS error")
     assert "\n" not in body["Reason"]
 
 

@@ -13,12 +13,12 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import cfn_response
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from constructs_lib.eks.runtime import cfn_response
 from constructs_lib.eks.runtime import load_balancer_cleanup as handler_module
 from tests.eks.conftest import EksSynth
 from tests.helpers import answer_stack_status, cloudformation_event, logical_id

@@ -12,7 +12,7 @@ from aws_cdk.assertions import Capture, Match
 from constructs_lib.eks import BottlerocketNodegroup, BottlerocketNodegroupProps
 from constructs_lib.eks.karpenter.node_role import ipv6_cni_statements
 from tests.eks.conftest import EksSynth
-from tests.helpers import logical_id
+from tests.helpers import IPV6_CNI_STATEMENTS, has_role_policy, logical_id
 
 NODEGROUP = "AWS::EKS::Nodegroup"
 
@@ -116,38 +116,7 @@ def test_node_role_carries_the_documented_ipv6_cni_policy_and_no_ipv4_cni_policy
         "AmazonSSMManagedInstanceCore",
     ]
     # The policy document, reviewed like a diff: exactly the EKS user guide's IPv6 CNI policy.
-    eks_sandbox.template.has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "Roles": [{"Ref": role_id}],
-            "PolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": [
-                            "ec2:AssignIpv6Addresses",
-                            "ec2:DescribeInstanceTypes",
-                            "ec2:DescribeInstances",
-                            "ec2:DescribeNetworkInterfaces",
-                            "ec2:DescribeTags",
-                        ],
-                        "Resource": "*",
-                    },
-                    {
-                        "Effect": "Allow",
-                        "Action": "ec2:CreateTags",
-                        "Resource": {
-                            "Fn::Join": [
-                                "",
-                                ["arn:", {"Ref": "AWS::Partition"}, ":ec2:*:*:network-interface/*"],
-                            ]
-                        },
-                    },
-                ],
-            },
-        },
-    )
+    has_role_policy(eks_sandbox.template, role_id, IPV6_CNI_STATEMENTS, Version="2012-10-17")
     assert len(ipv6_cni_statements()) == 2
 
 

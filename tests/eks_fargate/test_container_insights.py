@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match
 
 from constructs_lib.eks.fargate import collector
 from tests.eks_fargate.conftest import FargateView
-from tests.helpers import logical_id, render
+from tests.helpers import has_role_policy, logical_id, render
 
 PERFORMANCE = "/aws/containerinsights/containers-update-sandbox/performance"
 
@@ -92,20 +92,16 @@ def test_collector_gets_its_role_through_irsa(
     # The conditions (issuer as key) are resolved at deploy time by CfnJson.
     assert "Fn::GetAtt" in statement["Condition"]["StringEquals"]
     performance = logical_id(fargate_sandbox.fargate.insights_log_groups["performance"])
-    fargate_sandbox.template.has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "Roles": [{"Ref": logical_id(role)}],
-            "PolicyDocument": {
-                "Statement": [
-                    {
-                        "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-                        "Effect": "Allow",
-                        "Resource": {"Fn::GetAtt": [performance, "Arn"]},
-                    }
-                ]
-            },
-        },
+    has_role_policy(
+        fargate_sandbox.template,
+        logical_id(role),
+        [
+            {
+                "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                "Effect": "Allow",
+                "Resource": {"Fn::GetAtt": [performance, "Arn"]},
+            }
+        ],
     )
 
 

@@ -10,14 +10,24 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import cfn_response
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
-
-from constructs_lib.security.runtime import cfn_response
+from moto import mock_aws
 
 REGION = "ap-northeast-1"
 STACK_ID = "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/GuardDuty/0b1c2d3e"
 OTHER_STACK_ID = "arn:aws:cloudformation:ap-northeast-1:123456789012:stack/GuardDuty/ffffffff"
+
+
+@contextmanager
+def moto_client(service: str, handler_module: Any) -> Iterator[Any]:
+    """One moto session and `service` client for a whole test module, which the handler's own
+    `client()` returns: building clients costs most of a test's time."""
+    with mock.patch.dict("os.environ", {"AWS_DEFAULT_REGION": REGION}), mock_aws():
+        found = boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
+        with mock.patch.object(handler_module, "client", return_value=found):
+            yield found
 
 
 def event(request: str, properties: dict[str, Any], physical_id: str | None = None) -> dict[str, Any]:

@@ -6,9 +6,9 @@ import json
 from typing import Any
 from unittest import mock
 
+import cfn_response
 import pytest
 
-from constructs_lib.security.runtime import cfn_response
 from tests.guardduty.aws import event, stack_status
 
 

@@ -14,12 +14,19 @@ from unittest import mock
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from constructs_lib.security import OTHER_PROTECTION_PLANS, GuardDutyFeatures
-from constructs_lib.security.runtime import cfn_response
 from constructs_lib.security.runtime import detector as handler_module
-from tests.guardduty.aws import OTHER_STACK_ID, REGION, STACK_ID, Responses, client_error, event, stack_status
+from tests.guardduty.aws import (
+    OTHER_STACK_ID,
+    REGION,
+    STACK_ID,
+    Responses,
+    client_error,
+    event,
+    moto_client,
+    stack_status,
+)
 
 WANTED = GuardDutyFeatures().to_api()
 PROPERTIES = {"Features": WANTED, "DisabledOnCreate": list(OTHER_PROTECTION_PLANS), "ManageFeatures": "true"}
@@ -41,10 +48,8 @@ BEFORE = [
 @pytest.fixture(scope="module")
 def moto_guardduty() -> Iterator[Any]:
     # One moto session and client per module: building clients costs most of a test's time.
-    with mock.patch.dict("os.environ", {"AWS_DEFAULT_REGION": REGION}), mock_aws():
-        guardduty = boto3.client("guardduty", region_name=REGION)
-        with mock.patch.object(handler_module, "client", return_value=guardduty):
-            yield guardduty
+    with moto_client("guardduty", handler_module) as guardduty:
+        yield guardduty
 
 
 @pytest.fixture
@@ -52,13 +57,6 @@ def guardduty(moto_guardduty: Any) -> Any:
     for detector_id in moto_guardduty.list_detectors()["DetectorIds"]:
         moto_guardduty.delete_detector(DetectorId=detector_id)
     return moto_guardduty
-
-
-@pytest.fixture
-def responses() -> Iterator[Responses]:
-    captured = Responses()
-    with mock.patch.object(cfn_response, "respond", captured):
-        yield captured
 
 
 def features_of(guardduty: Any, detector_id: str) -> dict[str, str]:

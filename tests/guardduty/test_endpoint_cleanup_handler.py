@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from unittest import mock
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from constructs_lib.security.runtime import agent_endpoint_cleanup as handler_module
-from constructs_lib.security.runtime import cfn_response
-from tests.guardduty.aws import REGION, Responses, event, stack_status
+from tests.guardduty.aws import REGION, Responses, event, moto_client, stack_status
 
 SERVICE = f"com.amazonaws.{REGION}.guardduty-data"
 MANAGED = [{"Key": "GuardDutyManaged", "Value": "true"}]
@@ -45,10 +41,8 @@ def _group(ec2: Any, vpc_id: str, name: str, tags: list[dict[str, str]]) -> str:
 def moto_ec2() -> Iterator[Any]:
     # One moto session and client per module (clients cost most of a test's time); each test makes
     # its own VPCs, so what one test leaves cannot pass for another's.
-    with mock.patch.dict("os.environ", {"AWS_DEFAULT_REGION": REGION}), mock_aws():
-        ec2 = boto3.client("ec2", region_name=REGION)
-        with mock.patch.object(handler_module, "client", return_value=ec2):
-            yield ec2
+    with moto_client("ec2", handler_module) as ec2:
+        yield ec2
 
 
 @pytest.fixture
@@ -82,13 +76,6 @@ def aws(moto_ec2: Any) -> dict[str, Any]:
         },
     }
     return found
-
-
-@pytest.fixture
-def responses() -> Iterator[Responses]:
-    captured = Responses()
-    with mock.patch.object(cfn_response, "respond", captured):
-        yield captured
 
 
 def live(ec2: Any) -> set[str]:

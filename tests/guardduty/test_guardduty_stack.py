@@ -40,6 +40,7 @@ def test_the_detector_gets_the_configured_container_features(template: Template)
     template.has_resource_properties(
         "Custom::GuardDutyDetector",
         {
+            # Spelled out rather than computed from GuardDutyFeatures: what the API must receive.
             "Features": [
                 {"Name": "EKS_AUDIT_LOGS", "Status": "ENABLED"},
                 {

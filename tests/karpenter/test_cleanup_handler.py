@@ -7,20 +7,19 @@ request and the response against the service model.
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
 import boto3
+import cfn_response
 import pytest
 from botocore.stub import Stubber
 
-from constructs_lib.eks.karpenter.runtime import cfn_response
 from constructs_lib.eks.karpenter.runtime import cleanup as handler_module
 from constructs_lib.eks.karpenter.runtime.cleanup import CleanupError, cleanup, handler, profile_path
-from tests.helpers import answer_stack_status, cloudformation_event, mocked_aws
+from tests.helpers import LambdaContext, answer_stack_status, cloudformation_event
 
 REGION = "ap-northeast-1"
 CLUSTER = "containers-update"
@@ -37,19 +36,8 @@ def _karpenter_tags(cluster: str, nodepool: str = "general") -> list[dict[str, s
     ]
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[None]:
-    with mocked_aws(REGION):
-        yield
-
-
-_accounts = itertools.count(100000000001)
-
-
 @pytest.fixture
-def aws(moto: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    # moto keeps separate state per account, so a fresh account is a fresh, empty AWS.
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", str(next(_accounts)))
+def aws(moto_account: str) -> dict[str, Any]:
     return {
         "ec2": boto3.client("ec2", region_name=REGION),
         "iam": boto3.client("iam"),
@@ -250,14 +238,6 @@ def test_fails_when_the_cluster_name_is_empty(aws: dict[str, Any]) -> None:
         cleanup("", region=REGION, out_of_time=lambda: False, ec2=aws["ec2"], iam=aws["iam"])
 
 
-class _Context:
-    def __init__(self, remaining_ms: int) -> None:
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
 def _event(request_type: str) -> dict[str, Any]:
     properties = {"ClusterName": CLUSTER}
     return cloudformation_event(
@@ -281,7 +261,7 @@ def stack_status(aws: dict[str, Any]) -> Iterator[Any]:
 def _handle(event: dict[str, Any]) -> tuple[str, str, str]:
     with mock.patch.object(cfn_response.urllib.request, "urlopen") as urlopen:
         urlopen.return_value.__enter__.return_value.status = 200
-        handler(event, _Context(600_000))
+        handler(event, LambdaContext(600_000))
     body = json.loads(urlopen.call_args.args[0].data)
     return body["Status"], body["Reason"], body["PhysicalResourceId"]
 
@@ -306,6 +286,7 @@ def test_handler_cleans_up_when_the_stack_is_deleted_or_rolled_back(
     assert _states(aws, ours)[ours[0]] == "terminated"
 
 
+# Laid out like the test above on purpose: the same Delete, under the statuses where it must not act.
 @pytest.mark.parametrize("live", ["UPDATE_COMPLETE", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"])
 def test_handler_deletes_nothing_when_an_update_removes_the_resource(
     aws: dict[str, Any], stack_status: Any, live: str

@@ -19,7 +19,13 @@ from constructs_lib.eks.karpenter import (
     NodePoolSpec,
     check_bottlerocket_release,
 )
-from tests.helpers import logical_id, parse_json_property
+from tests.helpers import (
+    IPV6_CNI_STATEMENTS,
+    READ_OWN_STACK,
+    has_role_policy,
+    logical_id,
+    parse_json_property,
+)
 
 from .conftest import CLUSTER_NAME, DISCOVERY, Built, build
 from .upstream_policies import UPSTREAM_POLICIES
@@ -138,37 +144,7 @@ def test_node_role_has_worker_ecr_ssm_and_ipv6_cni_permissions(built: Built) -> 
         ":iam::aws:policy/AmazonEKSWorkerNodePolicy",
         ":iam::aws:policy/AmazonSSMManagedInstanceCore",
     ]
-    built.template.has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "Roles": [{"Ref": role_id}],
-            "PolicyDocument": {
-                "Statement": [
-                    {
-                        "Action": [
-                            "ec2:AssignIpv6Addresses",
-                            "ec2:DescribeInstanceTypes",
-                            "ec2:DescribeInstances",
-                            "ec2:DescribeNetworkInterfaces",
-                            "ec2:DescribeTags",
-                        ],
-                        "Effect": "Allow",
-                        "Resource": "*",
-                    },
-                    {
-                        "Action": "ec2:CreateTags",
-                        "Effect": "Allow",
-                        "Resource": {
-                            "Fn::Join": [
-                                "",
-                                ["arn:", {"Ref": "AWS::Partition"}, ":ec2:*:*:network-interface/*"],
-                            ]
-                        },
-                    },
-                ],
-            },
-        },
-    )
+    has_role_policy(built.template, role_id, IPV6_CNI_STATEMENTS)
 
 
 def test_node_role_has_an_ec2_linux_access_entry_without_policies(built: Built) -> None:
@@ -408,20 +384,16 @@ def test_cleanup_permissions_are_scoped_by_the_cluster_tags(built: Built) -> Non
     # The role has nothing else but writing to its own log group (no AWSLambdaBasicExecutionRole).
     assert "ManagedPolicyArns" not in resources[role_id]["Properties"]
     log_group = logical_id(namespace.node.find_child("LogGroup"))
-    built.template.has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "Roles": [{"Ref": role_id}],
-            "PolicyDocument": {
-                "Statement": [
-                    {
-                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                        "Effect": "Allow",
-                        "Resource": {"Fn::GetAtt": [log_group, "Arn"]},
-                    }
-                ]
-            },
-        },
+    has_role_policy(
+        built.template,
+        role_id,
+        [
+            {
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Effect": "Allow",
+                "Resource": {"Fn::GetAtt": [log_group, "Arn"]},
+            }
+        ],
     )
     delete = statements["DeleteClusterInstancesAndLaunchTemplates"]
     assert delete["Action"] == ["ec2:DeleteLaunchTemplate", "ec2:TerminateInstances"]
@@ -440,12 +412,7 @@ def test_cleanup_permissions_are_scoped_by_the_cluster_tags(built: Built) -> Non
     unscoped = {sid for sid, s in statements.items() if s["Resource"] == "*"}
     assert unscoped == {"DescribeClusterResources", "ListInstanceProfiles"}
     # The handler acts only while its own stack is being deleted or rolled back.
-    assert statements["ReadOwnStack"] == {
-        "Sid": "ReadOwnStack",
-        "Action": "cloudformation:DescribeStacks",
-        "Effect": "Allow",
-        "Resource": {"Ref": "AWS::StackId"},
-    }
+    assert statements["ReadOwnStack"] == READ_OWN_STACK
 
 
 def test_cleanup_is_never_retried_by_lambda(built: Built) -> None:

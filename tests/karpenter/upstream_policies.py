@@ -7,6 +7,17 @@ per managed policy, per statement id, the actions, resources and conditions, wit
 are the template's own placeholders; the tests normalize the synthesized policies to the same form.
 """
 
+# What CreateFleet, CreateLaunchTemplate and RunInstances create: the template names the same
+# resources for the statement that creates them and for the one that tags them on creation.
+CREATED_WITH_TAGS = [
+    "arn:${AWS::Partition}:ec2:${AWS::Region}:*:fleet/*",
+    "arn:${AWS::Partition}:ec2:${AWS::Region}:*:instance/*",
+    "arn:${AWS::Partition}:ec2:${AWS::Region}:*:launch-template/*",
+    "arn:${AWS::Partition}:ec2:${AWS::Region}:*:network-interface/*",
+    "arn:${AWS::Partition}:ec2:${AWS::Region}:*:spot-instances-request/*",
+    "arn:${AWS::Partition}:ec2:${AWS::Region}:*:volume/*",
+]
+
 UPSTREAM_POLICIES: dict[str, dict[str, dict[str, object]]] = {
     "NodeLifecycle": {
         "AllowScopedEC2InstanceAccessActions": {
@@ -31,14 +42,7 @@ UPSTREAM_POLICIES: dict[str, dict[str, dict[str, object]]] = {
         },
         "AllowScopedEC2InstanceActionsWithTags": {
             "Action": ["ec2:CreateFleet", "ec2:CreateLaunchTemplate", "ec2:RunInstances"],
-            "Resource": [
-                "arn:${AWS::Partition}:ec2:${AWS::Region}:*:fleet/*",
-                "arn:${AWS::Partition}:ec2:${AWS::Region}:*:instance/*",
-                "arn:${AWS::Partition}:ec2:${AWS::Region}:*:launch-template/*",
-                "arn:${AWS::Partition}:ec2:${AWS::Region}:*:network-interface/*",
-                "arn:${AWS::Partition}:ec2:${AWS::Region}:*:spot-instances-request/*",
-                "arn:${AWS::Partition}:ec2:${AWS::Region}:*:volume/*",
-            ],
+            "Resource": CREATED_WITH_TAGS,
             "Condition": {
                 "StringEquals": {
                     "aws:RequestTag/kubernetes.io/cluster/${ClusterName}": "owned",
@@ -49,14 +53,7 @@ UPSTREAM_POLICIES: dict[str, dict[str, dict[str, object]]] = {
         },
         "AllowScopedResourceCreationTagging": {
             "Action": ["ec2:CreateTags"],
-            "Resource": [
-                "arn:${AWS::Partition}:ec2:${AWS::Region}:*:fleet/*",
-                "arn:${AWS::Partition}:ec2:${AWS::Region}:*:instance/*",
-                "arn:${AWS::Partition}:ec2:${AWS::Region}:*:launch-template/*",
-                "arn:${AWS::Partition}:ec2:${AWS::Region}:*:network-interface/*",
-                "arn:${AWS::Partition}:ec2:${AWS::Region}:*:spot-instances-request/*",
-                "arn:${AWS::Partition}:ec2:${AWS::Region}:*:volume/*",
-            ],
+            "Resource": CREATED_WITH_TAGS,
             "Condition": {
                 "StringEquals": {
                     "aws:RequestTag/kubernetes.io/cluster/${ClusterName}": "owned",

@@ -68,6 +68,27 @@ class FakeAws:
     def account(self) -> Account:
         return Account(account_id=ACCOUNT, region=REGION, factory=self.client)
 
+    def answer_stack(
+        self,
+        name: str,
+        status: str = "CREATE_COMPLETE",
+        outputs: dict[str, str] | None = None,
+        region: str = REGION,
+    ) -> None:
+        """Queue the answer to DescribeStacks for stack `name` in `region`: it exists, in `status`."""
+        self.stub("cloudformation", region).add_response(
+            "describe_stacks", described_stack(name, status, outputs), {"StackName": name}
+        )
+
+    def answer_no_stack(self, name: str, region: str = REGION) -> None:
+        """Queue the answer to DescribeStacks for stack `name` in `region`: it does not exist."""
+        self.stub("cloudformation", region).add_client_error(
+            "describe_stacks",
+            service_error_code="ValidationError",
+            service_message=f"Stack with id {name} does not exist",
+            expected_params={"StackName": name},
+        )
+
     def assert_all_answered(self) -> None:
         for stubber in self.stubbers.values():
             stubber.assert_no_pending_responses()
@@ -114,12 +135,3 @@ def described_stack(
             }
         ]
     }
-
-
-def not_deployed(stubber: Stubber, name: str) -> None:
-    stubber.add_client_error(
-        "describe_stacks",
-        service_error_code="ValidationError",
-        service_message=f"Stack with id {name} does not exist",
-        expected_params={"StackName": name},
-    )

@@ -10,16 +10,23 @@ import pytest
 
 from ops import assembly, cost
 from ops.aws import JourneyError
-from ops.prices import FALLBACK_REGION, HOURS_PER_MONTH, INSTANCE_HOUR, PRICES
+from ops.prices import EVERY_REGION, FALLBACK_REGION, HOURS_PER_MONTH, INSTANCE_HOUR, PRICES
 from tests.conftest import Synthesized
 from tests.ops.conftest import REGION, stack_info
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def template_of(**resources: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """A template of the given resources: each logical id's type and properties."""
+    return {
+        "Resources": {name: {"Type": kind, "Properties": props} for name, (kind, props) in resources.items()}
+    }
+
+
 def price(key: str, region: str = REGION) -> float:
     by_region = PRICES[key].by_region
-    return by_region.get(region, by_region.get("*", by_region.get(FALLBACK_REGION, 0.0)))
+    return by_region.get(region, by_region.get(EVERY_REGION, by_region.get(FALLBACK_REGION, 0.0)))
 
 
 @pytest.fixture(scope="module")
@@ -73,27 +80,22 @@ def test_the_replica_is_priced_in_its_own_region(costs: dict[str, cost.StackCost
 
 
 def test_data_stores_endpoints_and_express_mode_minimums() -> None:
-    template = {
-        "Resources": {
-            "Endpoint": {
-                "Type": "AWS::EC2::VPCEndpoint",
-                "Properties": {"VpcEndpointType": "Interface", "SubnetIds": ["a", "b", "c"]},
-            },
-            "Db": {
-                "Type": "AWS::RDS::DBCluster",
-                "Properties": {"ServerlessV2ScalingConfiguration": {"MinCapacity": 0.5, "MaxCapacity": 4}},
-            },
-            "Writer": {
-                "Type": "AWS::RDS::DBInstance",
-                "Properties": {"DBClusterIdentifier": {"Ref": "Db"}, "DBInstanceClass": "db.serverless"},
-            },
-            "Cache": {"Type": "AWS::ElastiCache::ServerlessCache", "Properties": {"Engine": "valkey"}},
-            "Express": {
-                "Type": "AWS::ECS::ExpressGatewayService",
-                "Properties": {"Cpu": "512", "Memory": "1024", "ScalingTarget": {"MinTaskCount": 2}},
-            },
-        }
-    }
+    template = template_of(
+        Endpoint=("AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Interface", "SubnetIds": ["a", "b", "c"]}),
+        Db=(
+            "AWS::RDS::DBCluster",
+            {"ServerlessV2ScalingConfiguration": {"MinCapacity": 0.5, "MaxCapacity": 4}},
+        ),
+        Writer=(
+            "AWS::RDS::DBInstance",
+            {"DBClusterIdentifier": {"Ref": "Db"}, "DBInstanceClass": "db.serverless"},
+        ),
+        Cache=("AWS::ElastiCache::ServerlessCache", {"Engine": "valkey"}),
+        Express=(
+            "AWS::ECS::ExpressGatewayService",
+            {"Cpu": "512", "Memory": "1024", "ScalingTarget": {"MinTaskCount": 2}},
+        ),
+    )
     estimate = cost.estimate(stack_info("DataStores"), template)
     priced = lines(estimate)
     assert priced["1 interface endpoint x AZs"] == pytest.approx(3 * price("interface_endpoint_hour"))
@@ -114,7 +116,7 @@ def test_data_stores_endpoints_and_express_mode_minimums() -> None:
 def test_every_price_is_sourced_and_has_a_fallback() -> None:
     for key, entry in PRICES.items():
         assert entry.source.startswith("https://aws.amazon.com/"), key
-        assert FALLBACK_REGION in entry.by_region or "*" in entry.by_region, key
+        assert FALLBACK_REGION in entry.by_region or EVERY_REGION in entry.by_region, key
     for instance_type, by_region in INSTANCE_HOUR.items():
         assert FALLBACK_REGION in by_region, instance_type
 
@@ -137,20 +139,12 @@ def test_refuses_an_assembly_of_another_stage(sandbox: Synthesized) -> None:
 
 
 def test_an_ecs_anywhere_test_host_and_an_idle_app_runner_service() -> None:
-    template = {
-        "Resources": {
-            "Host": {"Type": "AWS::EC2::Instance", "Properties": {"InstanceType": "t4g.small"}},
-            "Linux": {
-                "Type": "AWS::ECS::Service",
-                "Properties": {"LaunchType": "EXTERNAL", "DesiredCount": 1},
-            },
-            "Scaling": {"Type": "AWS::AppRunner::AutoScalingConfiguration", "Properties": {"MinSize": 2}},
-            "Web": {
-                "Type": "AWS::AppRunner::Service",
-                "Properties": {"InstanceConfiguration": {"Memory": "2 GB"}},
-            },
-        }
-    }
+    template = template_of(
+        Host=("AWS::EC2::Instance", {"InstanceType": "t4g.small"}),
+        Linux=("AWS::ECS::Service", {"LaunchType": "EXTERNAL", "DesiredCount": 1}),
+        Scaling=("AWS::AppRunner::AutoScalingConfiguration", {"MinSize": 2}),
+        Web=("AWS::AppRunner::Service", {"InstanceConfiguration": {"Memory": "2 GB"}}),
+    )
     priced = lines(cost.estimate(stack_info("EcsAnywhere"), template))
     assert priced["1 t4g.small instance"] == pytest.approx(INSTANCE_HOUR["t4g.small"][REGION])
     assert priced["1 registered external instance"] == pytest.approx(price("ecs_anywhere_instance_hour"))
@@ -182,26 +176,15 @@ def test_eks_fargate_pods_are_priced_at_the_size_fargate_rounds_them_to() -> Non
     }
     on_nodes = {**sample, "metadata": {"namespace": "sample"}}
     before, after = json.dumps([collector]).split("ROLE")
-    template = {
-        "Resources": {
-            "AppsProfile": {
-                "Type": "AWS::EKS::FargateProfile",
-                "Properties": {"Selectors": [{"Namespace": "apps"}]},
-            },
-            "InsightsProfile": {
-                "Type": "AWS::EKS::FargateProfile",
-                "Properties": {"Selectors": [{"Namespace": "insights"}]},
-            },
-            "Collector": {
-                "Type": "Custom::AWSCDK-EKS-KubernetesResource",
-                "Properties": {"Manifest": {"Fn::Join": ["", [before, {"Ref": "Role"}, after]]}},
-            },
-            "Workloads": {
-                "Type": "Custom::AWSCDK-EKS-KubernetesResource",
-                "Properties": {"Manifest": json.dumps([sample, on_nodes])},
-            },
-        }
-    }
+    template = template_of(
+        AppsProfile=("AWS::EKS::FargateProfile", {"Selectors": [{"Namespace": "apps"}]}),
+        InsightsProfile=("AWS::EKS::FargateProfile", {"Selectors": [{"Namespace": "insights"}]}),
+        Collector=(
+            "Custom::AWSCDK-EKS-KubernetesResource",
+            {"Manifest": {"Fn::Join": ["", [before, {"Ref": "Role"}, after]]}},
+        ),
+        Workloads=("Custom::AWSCDK-EKS-KubernetesResource", {"Manifest": json.dumps([sample, on_nodes])}),
+    )
     priced = lines(cost.estimate(stack_info("Eks"), template))
     # Collector: 0.25 vCPU, 512 MiB + 256 MiB -> 1 GB; each sample pod: 0.25 vCPU, 64 MiB + 256 MiB -> 0.5 GB.
     assert priced["3 EKS Fargate pod(s): 0.75 vCPU"] == pytest.approx(
@@ -211,14 +194,7 @@ def test_eks_fargate_pods_are_priced_at_the_size_fargate_rounds_them_to() -> Non
 
 
 def test_a_web_acl_costs_per_month_and_per_rule() -> None:
-    template = {
-        "Resources": {
-            "Acl": {
-                "Type": "AWS::WAFv2::WebACL",
-                "Properties": {"Rules": [{"Name": "Common"}, {"Name": "BadInputs"}]},
-            }
-        }
-    }
+    template = template_of(Acl=("AWS::WAFv2::WebACL", {"Rules": [{"Name": "Common"}, {"Name": "BadInputs"}]}))
     priced = lines(cost.estimate(stack_info("EcsFargate"), template))
     assert priced["1 WAF web ACL"] == pytest.approx(price("waf_web_acl_month") / HOURS_PER_MONTH)
     assert priced["its 2 rules"] == pytest.approx(2 * price("waf_rule_month") / HOURS_PER_MONTH)

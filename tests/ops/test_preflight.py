@@ -18,8 +18,6 @@ from tests.ops.conftest import (
     REPLICA_REGION,
     FakeAws,
     aws_client,
-    described_stack,
-    not_deployed,
     stack_info,
 )
 
@@ -52,22 +50,17 @@ def test_runs_only_the_checks_of_the_enabled_stacks(preflight: Preflight) -> Non
 def test_bootstrap_passes_in_both_regions_and_fails_where_it_is_missing_or_old(
     fake_aws: FakeAws, preflight: Preflight
 ) -> None:
-    fake_aws.stub("cloudformation").add_response(
-        "describe_stacks", described_stack("CDKToolkit", "UPDATE_COMPLETE", {"BootstrapVersion": "30"})
-    )
-    not_deployed(fake_aws.stub("cloudformation", REPLICA_REGION), "CDKToolkit")
+    fake_aws.answer_stack("CDKToolkit", "UPDATE_COMPLETE", {"BootstrapVersion": "30"})
+    fake_aws.answer_no_stack("CDKToolkit", REPLICA_REGION)
     found = statuses(list(preflight.bootstrap()))
     assert found == {
         f"CDK bootstrap in {REGION}": Status.PASS,
         f"CDK bootstrap in {REPLICA_REGION}": Status.FAIL,
     }
 
-    fake_aws.stub("cloudformation").add_response(
-        "describe_stacks", described_stack("CDKToolkit", "CREATE_COMPLETE", {"BootstrapVersion": "5"})
-    )
-    fake_aws.stub("cloudformation", REPLICA_REGION).add_response(
-        "describe_stacks",
-        described_stack("CDKToolkit", "UPDATE_ROLLBACK_COMPLETE", {"BootstrapVersion": "30"}),
+    fake_aws.answer_stack("CDKToolkit", "CREATE_COMPLETE", {"BootstrapVersion": "5"})
+    fake_aws.answer_stack(
+        "CDKToolkit", "UPDATE_ROLLBACK_COMPLETE", {"BootstrapVersion": "30"}, REPLICA_REGION
     )
     assert {r.status for r in preflight.bootstrap()} == {Status.FAIL}
     fake_aws.assert_all_answered()
@@ -241,14 +234,14 @@ def _empty_registry(fake_aws: FakeAws, *, scanning: dict, replication: list, pre
 
 
 def test_registry_singletons_free_in_a_fresh_account(fake_aws: FakeAws, preflight: Preflight) -> None:
-    not_deployed(fake_aws.stub("cloudformation"), "Registry")
+    fake_aws.answer_no_stack("Registry")
     _empty_registry(fake_aws, scanning={"scanType": "BASIC", "rules": []}, replication=[], prefixes=["other"])
     assert {r.status for r in preflight.registry_singletons()} == {Status.PASS}
     fake_aws.assert_all_answered()
 
 
 def test_registry_singletons_that_deploying_would_replace(fake_aws: FakeAws, preflight: Preflight) -> None:
-    not_deployed(fake_aws.stub("cloudformation"), "Registry")
+    fake_aws.answer_no_stack("Registry")
     _empty_registry(
         fake_aws,
         scanning={
@@ -269,7 +262,7 @@ def test_registry_singletons_that_deploying_would_replace(fake_aws: FakeAws, pre
 
 
 def test_registry_singletons_of_this_stage_pass(fake_aws: FakeAws, preflight: Preflight) -> None:
-    fake_aws.stub("cloudformation").add_response("describe_stacks", described_stack("Registry"))
+    fake_aws.answer_stack("Registry")
     _empty_registry(
         fake_aws,
         scanning={"scanType": "ENHANCED", "rules": []},
@@ -288,7 +281,7 @@ def test_an_organization_member_must_keep_scanning_on_delete(fake_aws: FakeAws, 
         "describe_organization", {"Organization": {"Id": "o-abc123", "MasterAccountId": "210987654321"}}
     )
     aws_client("inspector2", REGION).enable(accountIds=[ACCOUNT], resourceTypes=["ECR"])
-    not_deployed(fake_aws.stub("cloudformation"), "Registry")
+    fake_aws.answer_no_stack("Registry")
     organization, inspector = preflight.inspector_and_organization()
     assert organization.status == Status.FAIL and "retain_on_delete" in organization.fix
     assert inspector.status == Status.WARN
@@ -320,7 +313,7 @@ def test_a_detector_managed_by_an_administrator_blocks_feature_changes(
         },
         {"DetectorId": "12abc34d567e8fa901bc2d34e56789f0"},
     )
-    not_deployed(fake_aws.stub("cloudformation"), "GuardDuty")
+    fake_aws.answer_no_stack("GuardDuty")
     [result] = preflight.guardduty_detector()
     assert result.status == Status.FAIL and "manage_features: false" in result.fix
     fake_aws.assert_all_answered()
@@ -359,7 +352,7 @@ def test_prints_each_result_as_it_runs_and_exits_non_zero_on_a_blocker(
     fake_aws: FakeAws, preflight: Preflight, capsys: pytest.CaptureFixture[str]
 ) -> None:
     preflight.stacks = [stack_info("Network")]
-    not_deployed(fake_aws.stub("cloudformation"), "CDKToolkit")
+    fake_aws.answer_no_stack("CDKToolkit")
     results = run(preflight.checks())
     printed = capsys.readouterr().out.splitlines()
     assert printed == [

@@ -18,8 +18,6 @@ from tests.ops.conftest import (
     REPLICA_REGION,
     FakeAws,
     aws_client,
-    described_stack,
-    not_deployed,
     stack_info,
 )
 
@@ -42,10 +40,7 @@ def deployed(
     region: str = REGION,
 ) -> None:
     """Stub the stack's DescribeStacks and ListStackResources: `resources` maps a type to physical ids."""
-    cloudformation = fake_aws.stub("cloudformation", region)
-    cloudformation.add_response(
-        "describe_stacks", described_stack(stack_id, outputs=outputs), {"StackName": stack_id}
-    )
+    fake_aws.answer_stack(stack_id, outputs=outputs, region=region)
     summaries = [
         {
             "LogicalResourceId": f"R{i}",
@@ -56,7 +51,7 @@ def deployed(
         }
         for i, (resource_type, physical) in enumerate((t, p) for t, ids in resources.items() for p in ids)
     ]
-    cloudformation.add_response(
+    fake_aws.stub("cloudformation", region).add_response(
         "list_stack_resources", {"StackResourceSummaries": summaries}, {"StackName": stack_id}
     )
 
@@ -70,15 +65,18 @@ def run(
     return results
 
 
+def assert_all_passed(results: dict[str, Result]) -> None:
+    """Every check passed (on failure, pytest shows each result's line)."""
+    assert {r.status for r in results.values()} == {Status.PASS}, [r.line() for r in results.values()]
+
+
 def test_a_stack_not_deployed_is_skipped_and_a_failed_one_fails(
     fake_aws: FakeAws, sandbox_config: AppConfig
 ) -> None:
-    not_deployed(fake_aws.stub("cloudformation"), "Network")
+    fake_aws.answer_no_stack("Network")
     [result] = run(fake_aws, sandbox_config, "Network").values()
     assert result.status == Status.SKIP
-    fake_aws.stub("cloudformation").add_response(
-        "describe_stacks", described_stack("Network", "UPDATE_ROLLBACK_COMPLETE")
-    )
+    fake_aws.answer_stack("Network", "UPDATE_ROLLBACK_COMPLETE")
     [result] = run(fake_aws, sandbox_config, "Network").values()
     assert result.status == Status.FAIL and result.detail == "UPDATE_ROLLBACK_COMPLETE"
 
@@ -114,7 +112,7 @@ def _vpc(ipv6: bool) -> dict[str, list[str]]:
 def test_network_is_dual_stack(fake_aws: FakeAws, sandbox_config: AppConfig) -> None:
     deployed(fake_aws, "Network", _vpc(ipv6=True))
     results = run(fake_aws, sandbox_config, "Network")
-    assert {r.status for r in results.values()} == {Status.PASS}, [r.line() for r in results.values()]
+    assert_all_passed(results)
 
 
 def test_network_without_ipv6_fails(fake_aws: FakeAws, sandbox_config: AppConfig) -> None:
@@ -199,7 +197,7 @@ def test_registry_features_are_live(fake_aws: FakeAws, sandbox_config: AppConfig
         destinations=[REPLICA_REGION],
     )
     results = run(fake_aws, sandbox_config, "Registry")
-    assert {r.status for r in results.values()} == {Status.PASS}, [r.line() for r in results.values()]
+    assert_all_passed(results)
     assert "CONTINUOUS_SCAN app/*" in results["Registry: enhanced scanning"].detail
 
 
@@ -279,10 +277,12 @@ def test_graviton_service_steady_on_arm64_and_reachable_on_both_families(
 ) -> None:
     _ecs(fake_aws, arch="arm64", running=2)
     results = run(fake_aws, sandbox_config, "EcsFargate")
-    assert {r.status for r in results.values()} == {Status.PASS}, [r.line() for r in results.values()]
+    assert_all_passed(results)
     assert "1 on FARGATE_SPOT" in results["EcsFargate: graviton tasks on Graviton"].detail
 
 
+# Each stack has a live test and a broken one: where one ends and the next begins reads as for
+# the Registry; the stubs and assertions differ, only pytest's frame is alike.
 def test_graviton_service_on_x86_not_steady_and_ipv4_only_is_reported(
     fake_aws: FakeAws, sandbox_config: AppConfig
 ) -> None:
@@ -359,7 +359,7 @@ def test_eks_ipv6_cluster_bottlerocket_nodes_karpenter_queue_and_sample(
 ) -> None:
     _eks(fake_aws, ip_family="ipv6", ami="BOTTLEROCKET_ARM_64", with_rules=True)
     results = run(fake_aws, sandbox_config, "Eks")
-    assert {r.status for r in results.values()} == {Status.PASS}, [r.line() for r in results.values()]
+    assert_all_passed(results)
     assert "m7g.large" in results["Eks: nodes Karpenter launched"].detail
     assert "2 enabled EventBridge rule(s)" in results["Eks: Karpenter interruption queue"].detail
 

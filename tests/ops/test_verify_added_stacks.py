@@ -17,7 +17,7 @@ from ops.report import Status
 from ops.verify import DeployedStack
 from stacks.config import AppConfig, load_config
 from tests.ops.conftest import ACCOUNT, NOW, REGION, FakeAws, aws_client, stack_info
-from tests.ops.test_verify import answering, deployed, run
+from tests.ops.test_verify import answering, assert_all_passed, deployed, run
 
 DETECTOR = "12abc34d567e8fa901bc2d34e56789f0"
 
@@ -66,7 +66,7 @@ def test_guardduty_detector_with_its_features_and_healthy_coverage(
 ) -> None:
     _detector(fake_aws, runtime="ENABLED", coverage=["HEALTHY", "HEALTHY"])
     results = run(fake_aws, sandbox_config, "GuardDuty")
-    assert {r.status for r in results.values()} == {Status.PASS}, [r.line() for r in results.values()]
+    assert_all_passed(results)
     assert "RUNTIME_MONITORING/EKS_ADDON_MANAGEMENT" in results[f"GuardDuty: detector {DETECTOR}"].detail
 
 
@@ -217,7 +217,7 @@ def test_express_mode_service_active_and_its_endpoint_answers_over_ipv4(
         return answering(url, family)
 
     results = run(fake_aws, sandbox_config, "ExpressMode", prober=prober)
-    assert {r.status for r in results.values()} == {Status.PASS}
+    assert_all_passed(results)
     assert seen == ["https://web.ecs.ap-northeast-1.on.aws"]
 
 

@@ -13,14 +13,14 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import cfn_response
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from constructs_lib.ecr.runtime import cfn_response
 from constructs_lib.ecr.runtime import delete_repositories as handler_module
-from tests.helpers import answer_stack_status, cloudformation_event
+from tests.helpers import LambdaContext, answer_stack_status, cloudformation_event
 
 REGION = "ap-northeast-1"
 REPLICA_REGION = "ap-northeast-3"
@@ -72,20 +72,10 @@ def event(request_type: str) -> dict[str, Any]:
     )
 
 
-class Context:
-    log_stream_name = "2026/11/26/[$LATEST]abc"
-
-    def __init__(self, remaining_ms: int = 300_000) -> None:
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
 def run(request: dict[str, Any], context: Any = None) -> tuple[str, str]:
     """The handler's answer to CloudFormation: (status, reason)."""
     with mock.patch.object(cfn_response, "respond") as respond:
-        handler_module.handler(request, context or Context())
+        handler_module.handler(request, context or LambdaContext())
     assert respond.call_count == 1
     _, _, status = respond.call_args.args
     return status, respond.call_args.kwargs["reason"]
@@ -205,7 +195,7 @@ def test_a_refused_deletion_fails_the_delete_naming_what_is_left_after_trying_ev
         status, reason = run(event("Delete"))
     assert status == "FAILED"
     assert reason == (
-        "deleted 2 repositories, 2 left (log stream 2026/11/26/[$LATEST]abc): "
+        "deleted 2 repositories, 2 left (log stream 2026/11/30/[$LATEST]abc): "
         f"{REGION}:k8s/pause (KmsException), {REPLICA_REGION}:app/web (KmsException)"
     )
     # The later targets were still cleaned.
@@ -226,7 +216,7 @@ def test_a_target_whose_listing_fails_is_named_and_the_others_are_still_cleaned(
 
 def test_when_time_runs_out_the_rest_is_named_not_attempted(aws: dict[str, Any]) -> None:
     stack_status(aws["stubber"], "DELETE_IN_PROGRESS")
-    status, reason = run(event("Delete"), Context(remaining_ms=10_000))
+    status, reason = run(event("Delete"), LambdaContext(remaining_ms=10_000))
     assert status == "FAILED"
     assert "deleted 0 repositories, 4 left" in reason
     assert f"{REGION}:k8s/pause (not attempted: out of time)" in reason
@@ -248,7 +238,7 @@ def test_an_unexpected_error_still_answers_cloudformation(aws: dict[str, Any]) -
 def _put(status: str, reason: str) -> dict[str, Any]:
     with mock.patch.object(cfn_response.urllib.request, "urlopen") as urlopen:
         urlopen.return_value.__enter__.return_value.status = 200
-        cfn_response.respond(event("Delete"), Context(), status, reason=reason)
+        cfn_response.respond(event("Delete"), LambdaContext(), status, reason=reason)
     request = urlopen.call_args.args[0]
     assert request.get_method() == "PUT"
     return dict(json.loads(request.data))
@@ -277,7 +267,7 @@ def test_the_response_put_is_retried() -> None:
         mock.patch.object(cfn_response.time, "sleep") as sleep,
     ):
         urlopen.side_effect = [OSError("connection reset"), mock.MagicMock()]
-        cfn_response.respond(event("Delete"), Context(), "SUCCESS", reason="done")
+        cfn_response.respond(event("Delete"), LambdaContext(), "SUCCESS", reason="done")
     assert urlopen.call_count == 2
     sleep.assert_called_once()
 

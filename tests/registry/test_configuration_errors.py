@@ -12,6 +12,7 @@ from constructs_lib.ecr import CrossRegionReplication, EnhancedScanning, PullThr
 from stacks.config import ConfigError, load_config
 from stacks.config.loader import build
 from stacks.config.registry import RegistryConfig
+from tests.helpers import one_line_error
 from tests.registry.conftest import ENV, make_registry
 
 # Complete ARNs of existing secrets (Secrets Manager appends six random characters to a name).
@@ -109,10 +110,7 @@ def registry_config(data: dict[str, Any]) -> RegistryConfig:
     ],
 )
 def test_fails_when_a_setting_is_bad(data: dict[str, Any], message: str) -> None:
-    with pytest.raises(ConfigError) as error:
-        registry_config(data)
-    assert message in str(error.value)
-    assert "\n" not in str(error.value)
+    assert message in one_line_error(lambda: registry_config(data))
 
 
 def test_fails_when_replicating_to_the_stack_region() -> None:
@@ -202,7 +200,4 @@ def scope() -> cdk.Stack:
     ],
 )
 def test_constructs_fail_cleanly_on_bad_props(build_it: Any, message: str) -> None:
-    with pytest.raises(ValueError) as error:
-        build_it(scope())
-    assert str(error.value).startswith(message)
-    assert "\n" not in str(error.value)
+    assert one_line_error(lambda: build_it(scope()), ValueError).startswith(message)

@@ -7,8 +7,6 @@ DELETE_IN_PROGRESS or UPDATE_COMPLETE_CLEANUP_IN_PROGRESS.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -16,7 +14,6 @@ import boto3
 import pytest
 from aws_cdk.assertions import Match
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from constructs_lib.web.runtime import app_runner_logs
 from constructs_lib.web.runtime.app_runner_logs import handle
@@ -29,22 +26,8 @@ OURS = [f"/aws/apprunner/{SERVICE}/0123abcd/application", f"/aws/apprunner/{SERV
 NOT_OURS = [f"/aws/apprunner/{SERVICE}5/feed/service", "/aws/apprunner/Other/beef/service", "/aws/lambda/x"]
 
 
-@pytest.fixture(scope="module")
-def mocked_aws() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"):
-            patch.setenv(key, "testing")
-        patch.setenv("AWS_DEFAULT_REGION", REGION)
-        with mock_aws():
-            yield
-
-
-_accounts = itertools.count(300000000001)
-
-
 @pytest.fixture
-def logs(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", str(next(_accounts)))
+def logs(moto_account: str) -> Any:
     client = boto3.client("logs", region_name=REGION)
     for name in OURS + NOT_OURS:
         client.create_log_group(logGroupName=name)
@@ -145,7 +128,7 @@ def test_the_cleanup_exists_before_the_service_and_knows_its_name(sandbox: Synth
     assert resources[cleanup_id]["Properties"]["ServiceName"] == service["Properties"]["ServiceName"]
     template.has_resource_properties(
         "AWS::Lambda::Function",
-        {"Runtime": "python3.14", "Architectures": ["arm64"], "Handler": "runtime.app_runner_logs.handler"},
+        {"Runtime": "python3.14", "Architectures": ["arm64"], "Handler": "app_runner_logs.handler"},
     )
     template.has_resource_properties("AWS::Lambda::EventInvokeConfig", {"MaximumRetryAttempts": 0})
     template.has_resource_properties(

@@ -21,9 +21,9 @@ from constructs_lib.web import (
     ExpressWebService,
     ExpressWebServiceProps,
 )
-from stacks.config import ConfigError
 from stacks.config.loader import build
 from stacks.config.web import WebConfig
+from tests.helpers import one_line_error
 
 
 @pytest.mark.parametrize(
@@ -91,10 +91,7 @@ from stacks.config.web import WebConfig
     ],
 )
 def test_fails_with_one_line_naming_the_key(data: dict[str, Any], message: str) -> None:
-    with pytest.raises(ConfigError) as error:
-        build(WebConfig, data, "web")
-    assert message in str(error.value)
-    assert "\n" not in str(error.value)
+    assert message in one_line_error(lambda: build(WebConfig, data, "web"))
 
 
 def test_aurora_without_auto_pause_is_fine_above_zero_capacity() -> None:

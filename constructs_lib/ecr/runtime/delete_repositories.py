@@ -30,12 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import boto3
+import cfn_response
 from botocore.exceptions import BotoCoreError, ClientError
-
-if __package__:
-    from . import cfn_response
-else:  # Lambda puts this folder at the root of its package
-    import cfn_response  # type: ignore[import-not-found,no-redef]
+from cleanup_report import error_code
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -110,7 +107,7 @@ def delete_repositories(
     try:
         names = list(_names_under(ecr, prefix))
     except (ClientError, BotoCoreError) as error:
-        outcome.left[f"{region}:{prefix}*"] = f"listing failed: {_code(error)}"
+        outcome.left[f"{region}:{prefix}*"] = f"listing failed: {error_code(error)}"
         return outcome
     for name in names:
         if out_of_time():
@@ -121,7 +118,7 @@ def delete_repositories(
         except ecr.exceptions.RepositoryNotFoundException:
             pass
         except (ClientError, BotoCoreError) as error:
-            outcome.left[f"{region}:{name}"] = _code(error)
+            outcome.left[f"{region}:{name}"] = error_code(error)
             continue
         outcome.deleted.append(f"{region}:{name}")
     return outcome
@@ -132,9 +129,3 @@ def _names_under(ecr: Any, prefix: str) -> Iterable[str]:
         for repository in page["repositories"]:
             if repository["repositoryName"].startswith(prefix):
                 yield repository["repositoryName"]
-
-
-def _code(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code") or error)
-    return type(error).__name__

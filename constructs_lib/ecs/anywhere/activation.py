@@ -25,6 +25,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from ..._shared.lambda_package import handler_code
 from ..._shared.nag import acknowledge, nag_text
 from ..._shared.resources import log_group, service_role
 
@@ -38,8 +39,7 @@ MAX_REGISTRATION_LIMIT = 1000
 LINUX_INSTALL_SCRIPT = "https://amazon-ecs-agent.s3.amazonaws.com/ecs-anywhere-install-latest.sh"
 WINDOWS_INSTALL_SCRIPT = "https://amazon-ecs-agent.s3.amazonaws.com/ecs-anywhere-install.ps1"
 
-RUNTIME_PACKAGE = Path(__file__).parent
-HANDLER_FILES = ("__init__.py", "cfn_response.py", "activation.py")
+RUNTIME = Path(__file__).parent / "runtime"
 FUNCTION_TIMEOUT = cdk.Duration.minutes(5)
 
 
@@ -135,13 +135,8 @@ class SsmActivation(Construct):
             role=self.role,
             runtime=lambda_.Runtime.PYTHON_3_14,
             architecture=lambda_.Architecture.ARM_64,
-            handler="runtime.activation.handler",
-            # The package holds this handler and the protocol module only; bytecode caches would
-            # change the asset hash from run to run.
-            code=lambda_.Code.from_asset(
-                str(RUNTIME_PACKAGE),
-                exclude=["*", "!runtime", *(f"!runtime/{name}" for name in HANDLER_FILES)],
-            ),
+            handler="activation.handler",
+            code=handler_code(RUNTIME, "activation"),
             timeout=FUNCTION_TIMEOUT,
             memory_size=128,
             log_group=function_logs,

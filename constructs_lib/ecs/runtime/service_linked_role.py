@@ -25,12 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+import cfn_response
 from botocore.exceptions import BotoCoreError, ClientError
-
-try:  # a package in the tests; the function's root folder in Lambda
-    from . import cfn_response
-except ImportError:
-    import cfn_response  # type: ignore[no-redef,import-not-found]
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)

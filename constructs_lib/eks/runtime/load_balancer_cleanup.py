@@ -27,8 +27,7 @@ reserve to answer CloudFormation; the work is idempotent (a second Delete finds 
 anything is left, the answer is FAILED with a one-line reason naming it, so the stack stops before
 the VPC instead of failing later on it.
 
-Its polling report has the shape of the security unit's `runtime/agent_endpoint_cleanup.py`;
-runtime code cannot be shared across units (a Lambda package holds one unit's `runtime/` only).
+What it deleted and what is left is the shared `cleanup_report.Report`.
 """
 
 from __future__ import annotations
@@ -37,16 +36,13 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import cfn_response
 from botocore.exceptions import BotoCoreError, ClientError
-
-if __package__:
-    from . import cfn_response
-else:  # Lambda puts this folder at the root of its package
-    import cfn_response  # type: ignore[import-not-found,no-redef]
+from cleanup_report import Report, error_code
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -57,22 +53,6 @@ POLL_SECONDS = 10.0
 _TAG_BATCH = 20
 
 
-@dataclass
-class Report:
-    """What the cleanup deleted, and what is left with the last error for each."""
-
-    deleted: list[str] = field(default_factory=list)
-    left: dict[str, str] = field(default_factory=dict)
-
-    def summary(self) -> str:
-        if not self.left:
-            return (
-                f"deleted {len(self.deleted)} load balancer resource(s): {', '.join(self.deleted) or 'none'}"
-            )
-        left = ", ".join(f"{name} ({problem})" for name, problem in self.left.items())
-        return f"deleted {len(self.deleted)}, left {len(self.left)}: {left}"
-
-
 class Clock:
     """Monotonic time and sleep, replaceable in tests."""
 
@@ -81,12 +61,6 @@ class Clock:
     ) -> None:
         self.now = now or time.monotonic
         self.sleep = sleep or time.sleep
-
-
-def _code(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code", "ClientError"))
-    return type(error).__name__
 
 
 def _tagged(elbv2: Any, arns: list[str], cluster_name: str) -> list[str]:
@@ -125,18 +99,29 @@ def cluster_security_groups(ec2: Any, cluster_name: str, vpc_id: str) -> list[di
     return [group for page in paginator.paginate(Filters=filters) for group in page["SecurityGroups"]]
 
 
-def delete_load_balancers(
-    elbv2: Any, cluster_name: str, *, deadline: float, clock: Clock, report: Report
-) -> None:
-    """Delete this cluster's load balancers and wait (until `deadline`) for them to be gone."""
+@dataclass
+class Run:
+    """What every step of one cleanup shares: its deadline (a `clock.now()` value), clock and report."""
+
+    deadline: float
+    clock: Clock
+    report: Report
+
+    def has_time_for(self, seconds: float) -> bool:
+        return self.clock.now() + seconds <= self.deadline
+
+
+def delete_load_balancers(elbv2: Any, cluster_name: str, run: Run) -> None:
+    """Delete this cluster's load balancers and wait (until the deadline) for them to be gone."""
+    report = run.report
     arns = cluster_load_balancers(elbv2, cluster_name)
     for arn in arns:
         try:
             elbv2.delete_load_balancer(LoadBalancerArn=arn)
             logger.info("deleting load balancer %s", arn)
         except ClientError as error:
-            if _code(error) != "LoadBalancerNotFound":
-                report.left[arn] = _code(error)
+            if error_code(error) != "LoadBalancerNotFound":
+                report.left[arn] = error_code(error)
     waiting = [arn for arn in arns if arn not in report.left]
     while waiting:
         present = set(_all(elbv2, "describe_load_balancers", "LoadBalancers", "LoadBalancerArn"))
@@ -144,11 +129,11 @@ def delete_load_balancers(
         waiting = [arn for arn in waiting if arn in present]
         if not waiting:
             break
-        if clock.now() + POLL_SECONDS > deadline:
+        if not run.has_time_for(POLL_SECONDS):
             for arn in waiting:
                 report.left[arn] = "still deleting at the deadline"
             break
-        clock.sleep(POLL_SECONDS)
+        run.clock.sleep(POLL_SECONDS)
 
 
 def _retry_until_deadline(
@@ -157,11 +142,10 @@ def _retry_until_deadline(
     *,
     gone: str,
     retry: set[str],
-    deadline: float,
-    clock: Clock,
-    report: Report,
+    run: Run,
 ) -> None:
-    """Delete each name; retry the ones failing with an error code in `retry` until `deadline`."""
+    """Delete each name; retry the ones failing with an error code in `retry` until the deadline."""
+    report = run.report
     pending = list(names)
     while pending:
         failed: dict[str, str] = {}
@@ -171,30 +155,26 @@ def _retry_until_deadline(
                 report.deleted.append(name)
                 logger.info("deleted %s", name)
             except ClientError as error:
-                if _code(error) == gone:
+                if error_code(error) == gone:
                     report.deleted.append(name)
                 else:
-                    failed[name] = _code(error)
+                    failed[name] = error_code(error)
         pending = [name for name, code in failed.items() if code in retry]
         report.left.update({name: code for name, code in failed.items() if code not in retry})
-        if pending and clock.now() + POLL_SECONDS > deadline:
+        if pending and not run.has_time_for(POLL_SECONDS):
             report.left.update({name: f"{failed[name]} until the deadline" for name in pending})
             break
         if pending:
-            clock.sleep(POLL_SECONDS)
+            run.clock.sleep(POLL_SECONDS)
 
 
-def delete_target_groups(
-    elbv2: Any, cluster_name: str, *, deadline: float, clock: Clock, report: Report
-) -> None:
+def delete_target_groups(elbv2: Any, cluster_name: str, run: Run) -> None:
     _retry_until_deadline(
         cluster_target_groups(elbv2, cluster_name),
         lambda arn: elbv2.delete_target_group(TargetGroupArn=arn),
         gone="TargetGroupNotFound",
         retry={"ResourceInUse"},
-        deadline=deadline,
-        clock=clock,
-        report=report,
+        run=run,
     )
 
 
@@ -219,26 +199,22 @@ def revoke_references(ec2: Any, groups: list[dict[str, Any]], vpc_id: str, repor
                     ec2.revoke_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[revoke])
                     logger.info("revoked %s", name)
                 except ClientError as error:
-                    if _code(error) not in {"InvalidPermission.NotFound", "InvalidGroup.NotFound"}:
-                        report.left[name] = _code(error)
+                    if error_code(error) not in {"InvalidPermission.NotFound", "InvalidGroup.NotFound"}:
+                        report.left[name] = error_code(error)
 
 
-def delete_security_groups(
-    ec2: Any, cluster_name: str, vpc_id: str, *, deadline: float, clock: Clock, report: Report
-) -> None:
+def delete_security_groups(ec2: Any, cluster_name: str, vpc_id: str, run: Run) -> None:
     groups = cluster_security_groups(ec2, cluster_name, vpc_id)
     if not groups:
         return
-    revoke_references(ec2, groups, vpc_id, report)
+    revoke_references(ec2, groups, vpc_id, run.report)
     _retry_until_deadline(
         [group["GroupId"] for group in groups],
         lambda group_id: ec2.delete_security_group(GroupId=group_id),
         gone="InvalidGroup.NotFound",
         # The network interfaces of a deleted load balancer take minutes to go.
         retry={"DependencyViolation"},
-        deadline=deadline,
-        clock=clock,
-        report=report,
+        run=run,
     )
 
 
@@ -246,30 +222,19 @@ def cleanup(
     cluster_name: str, vpc_id: str, *, elbv2: Any, ec2: Any, deadline: float, clock: Clock | None = None
 ) -> Report:
     """Delete the cluster's load balancers, then target groups, then security groups (bounded)."""
-    clock = clock or Clock()
-    report = Report()
+    run = Run(deadline, clock or Clock(), Report("load balancer resource"))
+    report = run.report
     steps = (
-        (
-            "load balancers",
-            lambda: delete_load_balancers(elbv2, cluster_name, deadline=deadline, clock=clock, report=report),
-        ),
-        (
-            "target groups",
-            lambda: delete_target_groups(elbv2, cluster_name, deadline=deadline, clock=clock, report=report),
-        ),
-        (
-            "security groups",
-            lambda: delete_security_groups(
-                ec2, cluster_name, vpc_id, deadline=deadline, clock=clock, report=report
-            ),
-        ),
+        ("load balancers", lambda: delete_load_balancers(elbv2, cluster_name, run)),
+        ("target groups", lambda: delete_target_groups(elbv2, cluster_name, run)),
+        ("security groups", lambda: delete_security_groups(ec2, cluster_name, vpc_id, run)),
     )
     for what, step in steps:
         try:
             step()
         except (ClientError, BotoCoreError) as error:
             logger.exception("listing or deleting %s failed", what)
-            report.left[f"{what} of cluster {cluster_name}"] = _code(error)
+            report.left[f"{what} of cluster {cluster_name}"] = error_code(error)
     return report
 
 

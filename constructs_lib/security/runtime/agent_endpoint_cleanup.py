@@ -18,8 +18,7 @@ stays; so does everything in other VPCs. What is already gone (GuardDuty may be 
 things) counts as done. If anything is left when time runs out, the answer is FAILED naming it,
 so the stack stops here rather than later on the VPC.
 
-Its polling report has the shape of the EKS unit's `runtime/load_balancer_cleanup.py`; runtime code
-cannot be shared across units (a Lambda package holds one unit's `runtime/` only), so each keeps its own.
+What it deleted and what is left is the shared `cleanup_report.Report`.
 """
 
 from __future__ import annotations
@@ -27,33 +26,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import boto3
+import cfn_response
 from botocore.exceptions import BotoCoreError, ClientError
-
-from . import cfn_response
+from cleanup_report import Report, error_code
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
 
 MANAGED_TAG = "GuardDutyManaged"
 POLL_SECONDS = 10.0
-
-
-@dataclass
-class Report:
-    """What the cleanup deleted, and what is left with the last error for each."""
-
-    deleted: list[str] = field(default_factory=list)
-    left: dict[str, str] = field(default_factory=dict)
-
-    def summary(self) -> str:
-        if not self.left:
-            return f"deleted {len(self.deleted)} GuardDuty resource(s): {', '.join(self.deleted) or 'none'}"
-        left = ", ".join(f"{name} ({problem})" for name, problem in self.left.items())
-        return f"deleted {len(self.deleted)}, left {len(self.left)}: {left}"
 
 
 def client(service: Literal["ec2"]) -> Any:
@@ -129,7 +113,7 @@ def clean_up(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Report:
     """Delete GuardDuty's endpoints, wait for them to go, then delete its security groups."""
-    report = Report()
+    report = Report("GuardDuty resource")
     endpoints = guardduty_endpoints(ec2, vpc_id, service_names)
     if endpoints:
         result = ec2.delete_vpc_endpoints(VpcEndpointIds=endpoints)
@@ -161,7 +145,7 @@ def clean_up(
                 ec2.delete_security_group(GroupId=group)
                 report.deleted.append(group)
             except ClientError as error:
-                code = str(error.response.get("Error", {}).get("Code", ""))
+                code = error_code(error)
                 if code == "InvalidGroup.NotFound":
                     report.deleted.append(group)
                 else:

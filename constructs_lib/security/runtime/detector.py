@@ -36,9 +36,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import boto3
+import cfn_response
 from botocore.exceptions import BotoCoreError, ClientError
-
-from . import cfn_response
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)

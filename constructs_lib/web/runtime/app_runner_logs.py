@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from . import cfn_response
+import cfn_response
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)

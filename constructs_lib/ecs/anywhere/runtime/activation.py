@@ -31,8 +31,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-
-from .cfn_response import out_of_time, respond, stack_is_being_torn_down
+from cfn_response import out_of_time, respond, stack_is_being_torn_down
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)

@@ -37,12 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import cfn_response
 from botocore.exceptions import ClientError
-
-if __package__:
-    from . import cfn_response
-else:  # Lambda puts this folder at the root of its package
-    import cfn_response  # type: ignore[import-not-found,no-redef]
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)

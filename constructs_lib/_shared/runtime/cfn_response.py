@@ -1,5 +1,4 @@
-# Copied per unit on purpose: each Lambda package holds only its own unit's runtime/ folder.
-"""The CloudFormation custom-resource protocol for every handler of this `runtime/` folder.
+"""The CloudFormation custom-resource protocol for every handler of every unit.
 
 One answer per request, PUT to the request's pre-signed `ResponseURL` and retried (a lost answer
 leaves the stack waiting until the resource's ServiceTimeout). One physical-id scheme: the id
@@ -10,7 +9,8 @@ stack delete and a rollback, but also when an update renames, moves or replaces 
 when what the handler would delete is still in use
 (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html).
 
-Keep the copies byte-identical: `tests/test_custom_resource_protocol.py` checks that they are.
+A top-level module in each function's package, copied there at synth beside the handler
+(`constructs_lib/_shared/lambda_package.py`); the tests import it by the same name.
 """
 
 from __future__ import annotations
