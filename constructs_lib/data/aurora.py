@@ -19,7 +19,7 @@ from constructs import Construct
 from .._shared.nag import acknowledge
 from .._shared.names import physical_name
 from .._shared.resources import log_group, rotating_key
-from ._access import admit_tcp, closed_security_group
+from .._shared.security_groups import closed_security_group, ingress_from
 
 # Aurora PostgreSQL releases this construct offers (aws-cdk-lib 2.275 knows them all).
 AURORA_POSTGRES_VERSIONS: dict[str, rds.AuroraPostgresEngineVersion] = {
@@ -134,7 +134,9 @@ class ServerlessPostgres(Construct):
         if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", identifier) or len(identifier) > 63:
             raise ValueError(f"cluster_identifier must be a lowercase DB identifier, got {identifier!r}")
 
-        self.security_group = closed_security_group(self, vpc, store="Aurora PostgreSQL")
+        self.security_group = closed_security_group(
+            self, vpc, description="Aurora PostgreSQL: admits only the front ends given to admit()"
+        )
         self.log_group = log_group(
             self,
             "PostgresqlLogs",
@@ -190,7 +192,7 @@ class ServerlessPostgres(Construct):
         Give the front end's own stack as `scope`: the rule then lives and dies with the front
         end, so either front end deploys and destroys alone and the data stores never depend on it.
         """
-        admit_tcp(
+        ingress_from(
             scope, construct_id, group=self.security_group, peer=peer, port=self.port, description=description
         )
 

@@ -17,8 +17,8 @@ from constructs import Construct
 
 from .._shared.names import physical_name
 from .._shared.resources import rotating_key
+from .._shared.security_groups import closed_security_group, ingress_from
 from .._shared.subnets import subnet_ids
-from ._access import admit_tcp, closed_security_group
 
 # Usage limits ElastiCache Serverless accepts: 1 to 5,000 GB of data, 1,000 to 15,000,000 ECPU/s
 # (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Scaling.html, and the bounds aws-cdk's
@@ -100,7 +100,9 @@ class ServerlessValkey(Construct):
             description="Encrypts the Valkey serverless cache at rest",
             removal_policy=props.removal_policy,
         )
-        self.security_group = closed_security_group(self, vpc, store="Valkey serverless")
+        self.security_group = closed_security_group(
+            self, vpc, description="Valkey serverless: admits only the front ends given to admit()"
+        )
         self.cache = elasticache.CfnServerlessCache(
             self,
             "Resource",
@@ -138,7 +140,7 @@ class ServerlessValkey(Construct):
         """
         holder = Construct(scope, construct_id)
         for port in (PRIMARY_PORT, READER_PORT):
-            admit_tcp(
+            ingress_from(
                 holder,
                 f"Port{port}",
                 group=self.security_group,

@@ -19,6 +19,7 @@ from constructs import Construct
 
 from .._shared.names import physical_name
 from .._shared.resources import service_role
+from .._shared.security_groups import client_security_group
 from .._shared.subnets import subnet_ids
 from ._front_end import FrontEndProps, grant_image_pull
 from ._grants import grant_secret_read, image_uri, name_value_pairs, secret_arns
@@ -122,12 +123,8 @@ class AppRunnerWebService(Construct):
             raise ValueError(
                 f"service_name must be 4 to 40 letters, digits, '-' or '_', got {self.service_name!r}"
             )
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description="App Runner VPC connector: traffic from the service into the VPC",
-            allow_all_outbound=True,
+        self.security_group = client_security_group(
+            self, vpc, description="App Runner VPC connector: traffic from the service into the VPC"
         )
         self.connector = apprunner.CfnVpcConnector(
             self,

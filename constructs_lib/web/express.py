@@ -32,6 +32,7 @@ from constructs import Construct
 
 from .._shared.nag import acknowledge
 from .._shared.resources import log_group, rotating_key, service_role
+from .._shared.security_groups import client_security_group
 from .._shared.subnets import subnet_ids
 from ._front_end import FrontEndProps, grant_image_pull
 from ._grants import grant_secret_read, image_uri, name_value_pairs, secret_arns
@@ -134,12 +135,8 @@ class ExpressWebService(Construct):
                 "that the stack does not own.",
             },
         )
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description="ECS Express Mode tasks (the data stores admit this group)",
-            allow_all_outbound=True,
+        self.security_group = client_security_group(
+            self, vpc, description="ECS Express Mode tasks (the data stores admit this group)"
         )
 
         self.infrastructure_role = service_role(

@@ -25,6 +25,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from ..._shared.nag import acknowledge
+from ..._shared.security_groups import client_security_group
 from .activation import LINUX_INSTALL_SCRIPT
 
 # https://docs.aws.amazon.com/linux/al2023/ug/ec2.html#launch-via-aws-cli
@@ -99,13 +100,11 @@ class ExternalTestHost(Construct):
             raise ValueError(f"root_volume_gib must be at least 8, got {props.root_volume_gib}")
         arm = props.instance_type.architecture == ec2.InstanceArchitecture.ARM_64
 
-        self.security_group = ec2.SecurityGroup(
+        self.security_group = client_security_group(
             self,
-            "SecurityGroup",
-            vpc=vpc,
+            vpc,
             description="ECS Anywhere test host: no inbound traffic; agents, images and logs go out",
-            allow_all_outbound=True,
-            allow_all_ipv6_outbound=True,
+            ipv6=True,
         )
         user_data = ec2.UserData.for_linux()
         user_data.add_commands(*self._boot_script(Stack.of(self).region, cluster, secret))

@@ -208,19 +208,23 @@ class Karpenter(Construct):
         # Deleted before the node role (its instance profiles must be gone first) and the cluster.
         self.cleanup.resource.node.add_dependency(self.node_role, cluster)
 
+        # Both releases in one namespace at the one `chart_version`, so that they cannot drift apart.
+        same_release: dict[str, Any] = {
+            "cluster": icluster,
+            "version": props.chart_version,
+            "namespace": props.namespace,
+            "create_namespace": False,
+        }
+
         def release(construct_id: str, chart: str, repository: str, **options: Any) -> eks.HelmChart:
-            """A release named after its chart. Both releases go in one namespace at the one
-            `chart_version`, so that they cannot drift apart."""
+            """The release of `chart`, named after it."""
             return eks.HelmChart(
                 self,
                 construct_id,
-                cluster=icluster,
                 chart=chart,
                 repository=repository,
                 release=chart,
-                version=props.chart_version,
-                namespace=props.namespace,
-                create_namespace=False,
+                **same_release,
                 **options,
             )
 
