@@ -8,8 +8,8 @@ queue is built under the id its caller gives, so each construct keeps its logica
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
@@ -29,9 +29,9 @@ class FindingAlerts(Construct):
     """Findings of `minimum_severity` or above, sent to people through an encrypted, TLS-only SNS topic.
 
     The base of the ECR (Inspector) and GuardDuty alerts, which differ in their severity names and
-    their EventBridge rule: a subclass names its severities (`severity_names`, lowest first) and
-    what its key encrypts (`key_description`), and builds its rule and dead-letter queue in
-    `_route`. Children `Key` (rotating, seven-day deletion window, following `removal_policy`) and
+    their EventBridge rule: a subclass names its severities (`severity_names`, lowest first), what
+    its key encrypts (`key_description`) and its events (`source`, `detail_type`), and builds its
+    rule (with `_findings_rule`) and dead-letter queue in `_route`, in the order it wants. Children `Key` (rotating, seven-day deletion window, following `removal_policy`) and
     `Resource`, the topic, which refuses publishers that do not use TLS; with `email`, the address
     is subscribed (AWS mails a confirmation link first).
 
@@ -40,6 +40,9 @@ class FindingAlerts(Construct):
 
     severity_names: ClassVar[Sequence[str]]
     key_description: ClassVar[str]
+    # The `source` and `detail-type` of the findings' EventBridge events.
+    source: ClassVar[str]
+    detail_type: ClassVar[str]
     rule: events.Rule
     dead_letter_queue: sqs.Queue
 
@@ -72,8 +75,19 @@ class FindingAlerts(Construct):
         self._route(minimum_severity, removal_policy)
 
     def _route(self, minimum_severity: str, removal_policy: cdk.RemovalPolicy) -> None:
-        """Set `rule` (the findings to `topic`) and `dead_letter_queue` (what it cannot deliver)."""
+        """Set `rule` (`_findings_rule`, to `topic`) and `dead_letter_queue` (what it cannot deliver)."""
         raise NotImplementedError
+
+    def _findings_rule(self, description: str, detail: Mapping[str, Any]) -> events.Rule:
+        """Child `Rule`: the events of `source` and `detail_type` whose detail matches `detail`."""
+        return events.Rule(
+            self,
+            "Rule",
+            description=description,
+            event_pattern=events.EventPattern(
+                source=[self.source], detail_type=[self.detail_type], detail=dict(detail)
+            ),
+        )
 
 
 def dead_letter_queue(

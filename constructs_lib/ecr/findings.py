@@ -17,7 +17,6 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
-from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 
@@ -46,22 +45,18 @@ class ScanFindingAlerts(FindingAlerts):
 
     severity_names = SEVERITIES
     key_description = "Encrypts the topic of Amazon Inspector findings on ECR images"
+    source = "aws.inspector2"
+    detail_type = "Inspector2 Finding"
 
     def _route(self, minimum_severity: str, removal_policy: cdk.RemovalPolicy) -> None:
         self.severities = SEVERITIES[SEVERITIES.index(minimum_severity) :]
-        self.rule = events.Rule(
-            self,
-            "Rule",
-            description=f"Active Amazon Inspector findings on ECR images, {minimum_severity} or above",
-            event_pattern=events.EventPattern(
-                source=["aws.inspector2"],
-                detail_type=["Inspector2 Finding"],
-                detail={
-                    "severity": list(self.severities),
-                    "status": ["ACTIVE"],
-                    "resources": {"type": ["AWS_ECR_CONTAINER_IMAGE"]},
-                },
-            ),
+        self.rule = self._findings_rule(
+            f"Active Amazon Inspector findings on ECR images, {minimum_severity} or above",
+            {
+                "severity": list(self.severities),
+                "status": ["ACTIVE"],
+                "resources": {"type": ["AWS_ECR_CONTAINER_IMAGE"]},
+            },
         )
         self.dead_letter_queue = dead_letter_queue(
             self, "DeadLetters", key=self.key, removal_policy=removal_policy

@@ -38,6 +38,8 @@ class GuardDutyFindingAlerts(FindingAlerts):
 
     severity_names = tuple(SEVERITY_LEVELS)
     key_description = "Encrypts the topic of GuardDuty findings and its dead-letter queue"
+    source = "aws.guardduty"
+    detail_type = "GuardDuty Finding"
 
     def _route(self, minimum_severity: str, removal_policy: cdk.RemovalPolicy) -> None:
         self.minimum_value = SEVERITY_LEVELS[minimum_severity]
@@ -53,15 +55,9 @@ class GuardDutyFindingAlerts(FindingAlerts):
             },
         )
 
-        self.rule = events.Rule(
-            self,
-            "Rule",
-            description=f"GuardDuty findings of severity {minimum_severity} ({self.minimum_value}) or above",
-            event_pattern=events.EventPattern(
-                source=["aws.guardduty"],
-                detail_type=["GuardDuty Finding"],
-                detail={"severity": events.Match.greater_than_or_equal(self.minimum_value)},
-            ),
+        self.rule = self._findings_rule(
+            f"GuardDuty findings of severity {minimum_severity} ({self.minimum_value}) or above",
+            {"severity": events.Match.greater_than_or_equal(self.minimum_value)},
         )
         # The target grants events.amazonaws.com sns:Publish on the topic and the use of its key,
         # which also encrypts the dead-letter queue; the queue's policy admits this rule only.
