@@ -31,7 +31,9 @@ class FindingAlerts(Construct):
     The base of the ECR (Inspector) and GuardDuty alerts, which differ in their severity names and
     their EventBridge rule: a subclass names its severities (`severity_names`, lowest first), what
     its key encrypts (`key_description`) and its events (`source`, `detail_type`), and builds its
-    rule (with `_findings_rule`) and dead-letter queue in `_route`, in the order it wants. Children `Key` (rotating, seven-day deletion window, following `removal_policy`) and
+    rule (with `_findings_rule`) and dead-letter queue in `_route`, in the order it wants.
+
+    Children `Key` (rotating, seven-day deletion window, following `removal_policy`) and
     `Resource`, the topic, which refuses publishers that do not use TLS; with `email`, the address
     is subscribed (AWS mails a confirmation link first).
 

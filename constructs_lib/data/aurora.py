@@ -137,6 +137,7 @@ class ServerlessPostgres(Construct):
         self.security_group = closed_security_group(
             self, vpc, description="Aurora PostgreSQL: admits only the front ends given to admit()"
         )
+        # Arguments by name, as DataStoresStack passes its props: different objects.
         self.log_group = log_group(
             self,
             "PostgresqlLogs",

@@ -69,6 +69,7 @@ class ServerlessValkey(Construct):
     Attributes: `cache`, `security_group`, `key`, `endpoint` and `reader_endpoint` (host:port).
     """
 
+    # ServerlessPostgres's signature, on purpose: both stores take the VPC, props and subnets alike.
     def __init__(
         self,
         scope: Construct,

@@ -106,6 +106,7 @@ class FargateCluster(Construct):
         # is missing, outside CloudFormation; created here first, it gets a retention and goes
         # with the stack: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-reference-performance-logs-ECS.html
         # A fixed name: a retained group is kept except when the stack's first create rolls back.
+        # Arguments by name, as other constructs' calls look (KarpenterCleanup's): nothing shared.
         self.insights_log_group = log_group(
             self,
             "InsightsPerformance",
@@ -117,6 +118,7 @@ class FargateCluster(Construct):
 
         # Not "Resource": ecs.Cluster names its capacity provider association after its own id
         # and adds it as its own child, beside its CfnCluster, which is already "Resource".
+        # ecs.Cluster's own settings; the graviton service's load balancer call looks the same.
         self.cluster = ecs.Cluster(
             self,
             "Cluster",

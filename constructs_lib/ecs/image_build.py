@@ -76,6 +76,7 @@ class MultiArchImageBuild(Construct):
         repository = props.repository
 
         source = s3_assets.Asset(self, "Source", path=str(props.source_dir))
+        # The build's own key and log group, laid out as FargateCluster's: different resources.
         key = props.encryption_key or rotating_key(
             self,
             "Key",

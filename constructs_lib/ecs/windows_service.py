@@ -66,6 +66,8 @@ class WindowsFargateService(Construct):
     Attributes: `service`, `task_definition`.
     """
 
+    # GravitonWebService's signature and private_exec_service call, on purpose: both are this
+    # folder's services on one cluster and VPC; what differs is in their props.
     def __init__(
         self,
         scope: Construct,

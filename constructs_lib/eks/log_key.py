@@ -34,6 +34,8 @@ class LogEncryptionKey(Construct):
     Attributes: `key`.
     """
 
+    # The arguments of _shared/log_key.py's LogEncryptionKey; kept apart (see the module docstring):
+    # one statement for every name and a RetainExceptOnCreate key are what the Eks stack deploys.
     def __init__(
         self,
         scope: Construct,

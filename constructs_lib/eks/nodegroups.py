@@ -124,6 +124,7 @@ class BottlerocketNodegroup(Construct):
             raise ValueError(f"data_volume_gib must be at least 20, got {props.data_volume_gib}")
 
         self.node_role = node_role(self, "NodeRole")
+        # Shaped like DualStackVpc's ec2.Vpc call, nothing shared: each L2 takes its own settings.
         self.launch_template = ec2.LaunchTemplate(
             self,
             "LaunchTemplate",
@@ -143,6 +144,8 @@ class BottlerocketNodegroup(Construct):
                 )
             ],
         )
+        # Arguments by name, shaped like other L2 calls (the Karpenter service account, the Graviton
+        # load balancer): each is its own resource.
         self.nodegroup = eks.Nodegroup(
             self,
             "Resource",

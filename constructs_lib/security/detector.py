@@ -162,6 +162,7 @@ class GuardDutyDetector(Construct):
 def _statements() -> list[iam.PolicyStatement]:
     partition, region, account = cdk.Aws.PARTITION, cdk.Aws.REGION, cdk.Aws.ACCOUNT_ID
     detectors = f"arn:{partition}:guardduty:{region}:{account}:detector/*"
+    # Opens like agent_endpoint_cleanup.py's list (reads on `*`, then scoped writes): its own rights.
     return [
         iam.PolicyStatement(
             sid="FindOrCreateDetector",

@@ -135,6 +135,7 @@ class AppRunnerWebService(Construct):
             security_groups=[self.security_group.security_group_id],
         )
 
+        # As ExpressWebService's execution role: each service's one role that pulls the image.
         self.access_role = service_role(
             self,
             "AccessRole",

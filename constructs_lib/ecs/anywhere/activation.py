@@ -84,6 +84,7 @@ class SsmActivation(Construct):
     Attributes: `activation_id`, `secret`, `cluster`, `function`, `role`, `resource`.
     """
 
+    # Optional props defaulted after super().__init__, as every construct of the library does.
     def __init__(
         self,
         scope: Construct,
@@ -123,6 +124,7 @@ class SsmActivation(Construct):
             removal_policy=props.removal_policy,
             encryption_key=encryption_key,
         )
+        # A service_role call like the web services' roles: the helper is shared, the role is this function's.
         self.role = service_role(
             self,
             "Role",

@@ -68,6 +68,7 @@ class ExternalCluster(Construct):
         self.key.add_to_resource_policy(
             logs_key_statement(self, f"{stack.stack_name}-*", sid="CloudWatchLogsForThisStacksGroups")
         )
+        # Arguments by name, as AppRunnerWebService's LogCleanup call looks: nothing shared.
         self.exec_log_group = log_group(
             self,
             "ExecSessions",

@@ -55,6 +55,7 @@ class _PublicParameterImage:
     https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-ssm.html
     """
 
+    # Optional props defaulted after super().__init__, as every construct of the library does.
     def __init__(self, parameter_name: str) -> None:
         self.parameter_name = parameter_name
 

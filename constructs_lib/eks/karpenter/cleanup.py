@@ -37,6 +37,8 @@ class KarpenterCleanup(Construct):
     Attributes: `resource` (the custom resource), `function`, `role`, `policy`, `log_group`.
     """
 
+    # The signature of eks/load_balancer_cleanup.py's construct, kept: each is its custom resource's
+    # public API, and this unit may not import the rest of eks/.
     def __init__(
         self,
         scope: Construct,
