@@ -237,3 +237,31 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return self.remaining_ms
+
+
+def assert_dead_letters_raise_an_alarm(template: Any, findings: Any) -> None:
+    """A findings construct's alarm goes off on the first dead-lettered finding and tells its topic,
+    and CloudWatch may use the topic's key for this account's alarms only."""
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Namespace": "AWS/SQS",
+            "Dimensions": [
+                {
+                    "Name": "QueueName",
+                    "Value": {"Fn::GetAtt": [logical_id(findings.dead_letter_queue), "QueueName"]},
+                }
+            ],
+            "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "AlarmActions": [{"Ref": logical_id(findings.topic)}],
+        },
+    )
+    key_policy = template.to_json()["Resources"][logical_id(findings.key)]["Properties"]["KeyPolicy"]
+    (cloudwatch,) = [
+        s
+        for s in key_policy["Statement"]
+        if s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"
+    ]
+    assert cloudwatch["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}

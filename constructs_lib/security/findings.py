@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 
-from .._shared.nag import acknowledge
-from .._shared.notifications import FindingAlerts, dead_letter_queue
+from .._shared.notifications import FindingAlerts
 
 # The lowest value of each GuardDuty severity level (Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9,
 # Critical 9.0-10.0): https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings-severity.html
@@ -28,37 +26,24 @@ class GuardDutyFindingAlerts(FindingAlerts):
 
     The topic is encrypted with its own customer managed key (rotation on) and refuses publishers
     that do not use TLS. Deliveries that EventBridge cannot make (the topic gone, its key
-    disabled) land in a dead-letter queue encrypted with the same key, kept 14 days, so a finding
-    is never lost silently. With `email`, the address is subscribed (AWS mails a confirmation
+    disabled) land in a dead-letter queue encrypted with the same key, kept 14 days, and an alarm
+    tells the topic on the first one, so a finding is never lost silently. With `email`, the address is subscribed (AWS mails a confirmation
     link first). Defaults: HIGH and above (a sandbox sees few, all worth a look); the key follows
     `removal_policy` (default DESTROY: scheduled for deletion after seven days).
 
-    Attributes: `topic`, `rule`, `key`, `dead_letter_queue`, `minimum_value`.
+    Attributes: `topic`, `rule`, `key`, `dead_letter_queue`, `dead_letter_alarm`, `minimum_value`.
     """
 
     severity_names = tuple(SEVERITY_LEVELS)
     key_description = "Encrypts the topic of GuardDuty findings and its dead-letter queue"
+    findings = "GuardDuty findings"
     source = "aws.guardduty"
     detail_type = "GuardDuty Finding"
 
     def _route(self, minimum_severity: str, removal_policy: cdk.RemovalPolicy) -> None:
         self.minimum_value = SEVERITY_LEVELS[minimum_severity]
-        self.dead_letter_queue = dead_letter_queue(
-            self, "DeadLetterQueue", key=self.key, removal_policy=removal_policy
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            {
-                "AwsSolutions-SQS3": "This queue is itself the dead-letter queue of the findings rule's "
-                "target; a dead-letter queue of its own would only move the same undeliverable findings "
-                "once more."
-            },
-        )
-
         self.rule = self._findings_rule(
             f"GuardDuty findings of severity {minimum_severity} ({self.minimum_value}) or above",
             {"severity": events.Match.greater_than_or_equal(self.minimum_value)},
         )
-        # The target grants events.amazonaws.com sns:Publish on the topic and the use of its key,
-        # which also encrypts the dead-letter queue; the queue's policy admits this rule only.
-        self.rule.add_target(targets.SnsTopic(self.topic, dead_letter_queue=self.dead_letter_queue))
+        self._deliver("DeadLetterQueue", removal_policy)

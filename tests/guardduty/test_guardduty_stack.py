@@ -14,7 +14,7 @@ from constructs_lib.security import GuardDutyFeatures, GuardDutyFindingAlerts
 from stacks.config import AppConfig, ConfigError
 from stacks.config.loader import build
 from tests.conftest import Synthesized
-from tests.helpers import logical_id
+from tests.helpers import assert_dead_letters_raise_an_alarm, logical_id
 
 STACK = "GuardDuty"
 
@@ -148,6 +148,14 @@ def test_findings_at_or_above_high_go_to_an_encrypted_topic_with_a_dead_letter_q
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
     # No address configured in the sandbox: no subscription to confirm.
     assert resources_of(template, "AWS::SNS::Subscription") == {}
+
+
+def test_an_alarm_tells_the_topic_as_soon_as_a_finding_is_dead_lettered(
+    sandbox: Synthesized, template: Template
+) -> None:
+    findings = construct_at(sandbox, "Findings")
+    assert isinstance(findings, GuardDutyFindingAlerts)
+    assert_dead_letters_raise_an_alarm(template, findings)
 
 
 def test_handler_logs_are_encrypted_with_a_key_only_this_stacks_groups_may_use(

@@ -10,7 +10,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from stacks.registry_stack import RegistryStack
-from tests.helpers import logical_id
+from tests.helpers import assert_dead_letters_raise_an_alarm, logical_id
 from tests.registry.conftest import make_registry
 
 DESTINATION = "ap-northeast-3"
@@ -111,27 +111,4 @@ def test_only_this_rule_may_send_to_the_dead_letter_queue_over_tls(
 def test_an_alarm_tells_the_topic_as_soon_as_a_finding_is_dead_lettered(
     stack: RegistryStack, template: Template
 ) -> None:
-    findings = stack.findings
-    template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {
-            "MetricName": "ApproximateNumberOfMessagesVisible",
-            "Namespace": "AWS/SQS",
-            "Dimensions": [
-                {
-                    "Name": "QueueName",
-                    "Value": {"Fn::GetAtt": [logical_id(findings.dead_letter_queue), "QueueName"]},
-                }
-            ],
-            "Threshold": 0,
-            "ComparisonOperator": "GreaterThanThreshold",
-            "AlarmActions": [{"Ref": logical_id(findings.topic)}],
-        },
-    )
-    key_policy = template.to_json()["Resources"][logical_id(findings.key)]["Properties"]["KeyPolicy"]
-    (cloudwatch,) = [
-        s
-        for s in key_policy["Statement"]
-        if s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"
-    ]
-    assert cloudwatch["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert_dead_letters_raise_an_alarm(template, stack.findings)
