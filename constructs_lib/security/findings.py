@@ -27,9 +27,10 @@ class GuardDutyFindingAlerts(FindingAlerts):
     The topic is encrypted with its own customer managed key (rotation on) and refuses publishers
     that do not use TLS. Deliveries that EventBridge cannot make (the topic gone, its key
     disabled) land in a dead-letter queue encrypted with the same key, kept 14 days, and an alarm
-    tells the topic on the first one, so a finding is never lost silently. With `email`, the address is subscribed (AWS mails a confirmation
-    link first). Defaults: HIGH and above (a sandbox sees few, all worth a look); the key follows
-    `removal_policy` (default DESTROY: scheduled for deletion after seven days).
+    tells the topic on the first one, so a finding is never lost silently. With `email`, the
+    address is subscribed (AWS mails a confirmation link first). Defaults: HIGH and above (a
+    sandbox sees few, all worth a look); the key follows `removal_policy` (default DESTROY:
+    scheduled for deletion after seven days).
 
     Attributes: `topic`, `rule`, `key`, `dead_letter_queue`, `dead_letter_alarm`, `minimum_value`.
     """
