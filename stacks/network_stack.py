@@ -27,6 +27,7 @@ class NetworkStack(StageStack):
     ) -> None:
         self._az_count = config.max_azs
         super().__init__(scope, construct_id, **kwargs)
+        # The section's own retention for the flow logs, else the stage's.
         flow_log_retention_days = config.flow_log_retention_days or self.settings.log_retention_days
         props = DualStackVpcProps(
             cidr=config.cidr,

@@ -50,6 +50,7 @@ class StageSettings:
 
     @property
     def log_retention(self) -> logs.RetentionDays:
+        """`log_retention_days` as the value CDK's log groups take."""
         return LOG_RETENTION_DAYS[self.log_retention_days]
 
     @property
