@@ -34,11 +34,8 @@ _prefer_bundled_node()
 import aws_cdk as cdk  # noqa: E402
 from constructs import Construct  # noqa: E402
 
-from constructs_lib.network import DualStackVpcProps  # noqa: E402
-from constructs_lib.network.dual_stack_vpc import KARPENTER_DISCOVERY_TAG  # noqa: E402
 from stacks.app_runner_stack import AppRunnerStack  # noqa: E402
 from stacks.config import AppConfig, ConfigError, load_config  # noqa: E402
-from stacks.config.common import LOG_RETENTION_DAYS, REMOVAL_POLICIES  # noqa: E402
 from stacks.config.web import AppRunnerConfig, ExpressModeConfig  # noqa: E402
 from stacks.data_stores_stack import DataStoresStack  # noqa: E402
 from stacks.ecs_anywhere_stack import EcsAnywhereStack  # noqa: E402
@@ -50,9 +47,10 @@ from stacks.network_stack import NetworkStack  # noqa: E402
 from stacks.provider_logs import own_provider_log_groups  # noqa: E402
 from stacks.registry_replica_stack import RegistryReplicaStack  # noqa: E402
 from stacks.registry_stack import RegistryStack  # noqa: E402
+from stacks.stage import StageSettings, StageStack  # noqa: E402
 from stacks.web_front_end import WebFrontEndStack  # noqa: E402
 
-S = TypeVar("S", bound=cdk.Stack)
+S = TypeVar("S", bound=StageStack)
 
 
 def resolve_environment(config: AppConfig, environ: Mapping[str, str]) -> cdk.Environment:
@@ -122,21 +120,27 @@ def stack_name(config: AppConfig, construct_id: str) -> str:
 def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str, cdk.Stack]:
     """Create every enabled stack of the architecture under `app`; return them by id."""
     check_arns(config, env)
-    removal_policy = REMOVAL_POLICIES[config.removal_policy]
-    log_retention = LOG_RETENTION_DAYS[config.log_retention_days]
+    settings = StageSettings.of(config)
     stacks: dict[str, cdk.Stack] = {}
 
     def new(stack_class: type[S], construct_id: str, *, env: cdk.Environment = env, **props: Any) -> S:
         """Create the stack `construct_id` under `app`, named for the stage, and record it.
 
-        Each stack below is one call of this with that stack's own objects by keyword: the calls
-        look alike by design, as do the stacks' props lists they mirror.
+        Every stack takes the stage's `settings`, given here; each call below adds that stack's
+        own objects by keyword: the calls look alike by design, as do the stacks' props lists
+        they mirror.
         """
-        stack = stack_class(app, construct_id, env=env, stack_name=stack_name(config, construct_id), **props)
+        stack = stack_class(
+            app,
+            construct_id,
+            env=env,
+            stack_name=stack_name(config, construct_id),
+            settings=settings,
+            **props,
+        )
         stacks[construct_id] = stack
         return stack
 
-    network_retention = config.network.flow_log_retention_days or config.log_retention_days
     foreign_zones = [
         zone for zone in config.network.availability_zones if not zone.startswith(str(env.region))
     ]
@@ -150,16 +154,7 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
         NetworkStack,
         "Network",
         description="Shared dual-stack (IPv4 and IPv6) VPC for the containers-update reference architecture",
-        props=DualStackVpcProps(
-            cidr=config.network.cidr,
-            max_azs=config.network.max_azs,
-            nat_gateways=config.network.nat_gateways,
-            flow_log_retention=LOG_RETENTION_DAYS[network_retention],
-            removal_policy=removal_policy,
-            interface_endpoints=config.network.interface_endpoints,
-            private_subnet_tags={KARPENTER_DISCOVERY_TAG: config.network.discovery_tag},
-            availability_zones=config.network.availability_zones,
-        ),
+        config=config.network,
     )
 
     # --- Registry (ECR) ---
@@ -188,8 +183,6 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             description="ECR enhanced scanning, pull-through cache, creation templates and replication "
             "(registry-wide: deploy one stage's Registry per account and region)",
             config=config.registry,
-            removal_policy=removal_policy,
-            log_retention=log_retention,
         )
         if replication.enabled and replication.template_prefixes:
             # The replicas' creation templates must be in the destination region's registry.
@@ -201,7 +194,6 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
                 env=cdk.Environment(account=env.account, region=replication.destination_region),
                 description="ECR creation templates and KMS key of the repositories that replication creates",
                 config=config.registry,
-                removal_policy=removal_policy,
             )
             # Deployed first, so the templates exist before the first replica is created; and
             # destroyed last, after the Registry's cleanup has deleted the replicas its key encrypts.
@@ -224,9 +216,6 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             pull_through_cache=registry.pull_through_cache,
             app_repository=registry.app_repository,
             config=config.ecs,
-            log_retention_days=config.log_retention_days,
-            removal_policy=removal_policy,
-            deletion_protection=config.deletion_protection,
         )
         # No explicit dependency on the Registry: the cache's grant and the repository reference
         # already make EcsFargate depend on it, so its rules exist before the first task pulls.
@@ -241,8 +230,6 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             config=config.eks,
             cluster_name=config.eks.cluster_name or f"containers-update-{config.stage}",
             discovery_tag=config.network.discovery_tag,
-            removal_policy=removal_policy,
-            log_retention=log_retention,
         )
 
     # --- EcsAnywhere ---
@@ -260,8 +247,6 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             description="ECS Anywhere: external instances by SSM activation; GPU, Windows, ECS Exec",
             vpc=network.vpc,
             config=config.ecs_anywhere,
-            log_retention_days=config.log_retention_days,
-            removal_policy=removal_policy,
         )
 
     # --- Web (DataStores, AppRunner, ExpressMode) ---
@@ -273,9 +258,6 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             description="Aurora Serverless v2 and Valkey serverless, private; the web sample's image",
             vpc=network.vpc,
             config=web,
-            removal_policy=removal_policy,
-            deletion_protection=config.deletion_protection,
-            log_retention=log_retention,
         )
         # Each front end deploys and destroys alone over the data stores. App Runner's is synthesized
         # for review; only accounts App Runner still serves can deploy it, so it is deployed only
@@ -306,8 +288,6 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
                     data_stores=data_stores,
                     image_tag=web.image_tag,
                     config=section,
-                    log_retention=log_retention,
-                    removal_policy=removal_policy,
                 )
 
     # --- GuardDuty ---
@@ -321,15 +301,13 @@ def compose(app: Construct, config: AppConfig, env: cdk.Environment) -> dict[str
             description="GuardDuty EKS audit-log and runtime protection, ECS Fargate runtime monitoring",
             vpc=network.vpc,
             config=config.guardduty,
-            removal_policy=removal_policy,
-            log_retention=log_retention,
         )
 
     for stack in stacks.values():
         for key, value in config.tags.items():
             cdk.Tags.of(stack).add(key, value)
         cdk.Tags.of(stack).add("stage", config.stage)
-        own_provider_log_groups(stack, retention=log_retention, removal_policy=removal_policy)
+        own_provider_log_groups(stack, settings)
     return stacks
 
 

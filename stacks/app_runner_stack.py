@@ -21,8 +21,7 @@ from stacks.web_front_end import WebFrontEndStack
 class AppRunnerStack(WebFrontEndStack):
     """The App Runner service, its VPC connector, and the ingress rules that admit it to the data stores.
 
-    Takes `data_stores`, `image_tag`, `log_retention` and `removal_policy` as `WebFrontEndStack`
-    does. Attributes: `web`.
+    Takes `data_stores` and `image_tag` as `WebFrontEndStack` does. Attributes: `web`.
     """
 
     def __init__(

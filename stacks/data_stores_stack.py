@@ -13,7 +13,6 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from constructs_lib._shared.resources import rotating_key
@@ -26,15 +25,16 @@ from constructs_lib.data import (
 from constructs_lib.ecs import MultiArchImageBuild, MultiArchImageBuildProps
 from constructs_lib.web import SAMPLE_APP_DIR
 from stacks.config.web import WebConfig
+from stacks.stage import StageStack
 
 
-class DataStoresStack(cdk.Stack):
+class DataStoresStack(StageStack):
     """The private data stores of the web feature, the sample's repository and its image build.
 
     Attributes: `postgres`, `valkey`, `key`, `repository`, `image_build`.
     """
 
-    # The usual stack signature (as RegistryStack's), with the stage's deletion protection.
+    # The usual stack signature (see StageStack), as EksStack's.
     def __init__(
         self,
         scope: Construct,
@@ -42,13 +42,11 @@ class DataStoresStack(cdk.Stack):
         *,
         vpc: ec2.IVpc,
         config: WebConfig,
-        removal_policy: cdk.RemovalPolicy,
-        deletion_protection: bool,
-        log_retention: logs.RetentionDays,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        sandbox = removal_policy == cdk.RemovalPolicy.DESTROY
+        settings = self.settings
+        removal_policy = settings.removal_policy
 
         self.key = rotating_key(
             self,
@@ -67,10 +65,10 @@ class DataStoresStack(cdk.Stack):
                 max_capacity=aurora.max_capacity,
                 auto_pause=cdk.Duration.minutes(aurora.auto_pause_minutes),
                 encryption_key=self.key,
-                log_retention=log_retention,
+                log_retention=settings.log_retention,
                 # Production keeps a final snapshot (with the key and secret to restore it).
-                removal_policy=cdk.RemovalPolicy.DESTROY if sandbox else cdk.RemovalPolicy.SNAPSHOT,
-                deletion_protection=deletion_protection,
+                removal_policy=cdk.RemovalPolicy.DESTROY if settings.sandbox else cdk.RemovalPolicy.SNAPSHOT,
+                deletion_protection=settings.deletion_protection,
             ),
         )
         # Shaped like Postgres above (and other stacks' props): each store's own props, set by name.
@@ -102,7 +100,7 @@ class DataStoresStack(cdk.Stack):
             ],
             removal_policy=removal_policy,
             # Sandbox: CloudFormation deletes the images with the repository (native EmptyOnDelete).
-            empty_on_delete=True if sandbox else None,
+            empty_on_delete=True if settings.sandbox else None,
         )
         self.image_build = MultiArchImageBuild(
             self,
@@ -112,7 +110,7 @@ class DataStoresStack(cdk.Stack):
                 source_dir=SAMPLE_APP_DIR,
                 multi_arch=True,
                 encryption_key=self.key,
-                log_retention=log_retention,
+                log_retention=settings.log_retention,
                 removal_policy=removal_policy,
             ),
         )

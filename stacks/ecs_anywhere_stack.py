@@ -27,11 +27,11 @@ from constructs_lib.ecs.anywhere import (
     SsmActivation,
     SsmActivationProps,
 )
-from stacks.config.common import LOG_RETENTION_DAYS
 from stacks.config.ecs_anywhere import EcsAnywhereConfig
+from stacks.stage import StageStack
 
 
-class EcsAnywhereStack(cdk.Stack):
+class EcsAnywhereStack(StageStack):
     """The external-instance cluster, its activation, its workloads and, optionally, a test host.
 
     Attributes: `cluster`, `activation`, `linux`, `gpu`, `windows`, `test_host`.
@@ -44,12 +44,10 @@ class EcsAnywhereStack(cdk.Stack):
         *,
         vpc: ec2.IVpc,
         config: EcsAnywhereConfig,
-        log_retention_days: int,
-        removal_policy: cdk.RemovalPolicy,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        retention = LOG_RETENTION_DAYS[log_retention_days]
+        retention, removal_policy = self.settings.log_retention, self.settings.removal_policy
         self.cluster = ExternalCluster(
             self,
             "Cluster",

@@ -32,8 +32,8 @@ from constructs_lib.ecs import (
 from constructs_lib.ecs.access_logs import access_log_bucket
 from constructs_lib.ecs.graviton_service import CONTAINER_NAME as GRAVITON_CONTAINER
 from constructs_lib.ecs.windows_service import CONTAINER_NAME as WINDOWS_CONTAINER
-from stacks.config.common import LOG_RETENTION_DAYS
 from stacks.config.ecs import EcsConfig
+from stacks.stage import StageStack
 
 
 class ImageCache(Protocol):
@@ -46,7 +46,7 @@ class ImageCache(Protocol):
         ...
 
 
-class EcsFargateStack(cdk.Stack):
+class EcsFargateStack(StageStack):
     """The ECS cluster, its Graviton and Windows services, and the arm64 image build.
 
     Attributes: `cluster`, `graviton`, `windows`, `image_build`, `logs_key`.
@@ -61,14 +61,12 @@ class EcsFargateStack(cdk.Stack):
         pull_through_cache: ImageCache,
         app_repository: ecr.IRepository,
         config: EcsConfig,
-        log_retention_days: int,
-        removal_policy: cdk.RemovalPolicy,
-        deletion_protection: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         graviton, windows = config.graviton, config.windows
-        log_retention = LOG_RETENTION_DAYS[log_retention_days]
+        settings = self.settings
+        log_retention, removal_policy = settings.log_retention, settings.removal_policy
 
         # One key for the stack's log groups (application, build, Container Insights, custom
         # resources); ECS Exec sessions keep the cluster's own exec key.
@@ -88,7 +86,7 @@ class EcsFargateStack(cdk.Stack):
         self.logs_key.admit_log_group(self.cluster.insights_log_group_name)
 
         access_logs_bucket = (
-            access_log_bucket(self, "AccessLogs", retention_days=log_retention_days)
+            access_log_bucket(self, "AccessLogs", retention_days=settings.log_retention_days)
             if graviton.access_logs
             else None
         )
@@ -130,7 +128,7 @@ class EcsFargateStack(cdk.Stack):
                 allow_plain_http=graviton.plain_http,
                 web_acl=graviton.web_acl,
                 access_logs_bucket=access_logs_bucket,
-                deletion_protection=deletion_protection,
+                deletion_protection=settings.deletion_protection,
                 log_retention=log_retention,
                 log_encryption_key=self.logs_key.key,
                 removal_policy=removal_policy,

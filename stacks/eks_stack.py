@@ -18,7 +18,6 @@ from typing import Any, cast
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
-from aws_cdk import aws_logs as logs
 from aws_cdk.lambda_layer_kubectl_v36 import KubectlV36Layer
 from constructs import Construct
 
@@ -39,6 +38,7 @@ from constructs_lib.eks import (
 from constructs_lib.eks.fargate import EksFargate, EksFargateProps, FargateSelector
 from constructs_lib.eks.karpenter import Karpenter, KarpenterProps, NodeClassSpec
 from stacks.config.eks import EksConfig, NodeGroupConfig
+from stacks.stage import StageSettings, StageStack
 
 KUBERNETES_VERSIONS = {"1.35": eks.KubernetesVersion.V1_35, "1.36": eks.KubernetesVersion.V1_36}
 CONTROL_PLANE_LOGS = {
@@ -50,7 +50,7 @@ CONTROL_PLANE_LOGS = {
 }
 
 
-class EksStack(cdk.Stack):
+class EksStack(StageStack):
     """Composes the cluster, the GPU node group, Karpenter and the sample, and orders their delete."""
 
     def __init__(
@@ -62,11 +62,11 @@ class EksStack(cdk.Stack):
         config: EksConfig,
         cluster_name: str,
         discovery_tag: str,
-        removal_policy: cdk.RemovalPolicy,
-        log_retention: logs.RetentionDays,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        settings = self.settings
+        removal_policy = settings.removal_policy
         # The stack's log key; the control-plane group (the audit log) is its named group.
         self.logs_key = LogEncryptionKey(
             self,
@@ -88,7 +88,7 @@ class EksStack(cdk.Stack):
                 if config.endpoint.access == "public_and_private"
                 else (),
                 control_plane_logs=[CONTROL_PLANE_LOGS[name] for name in config.control_plane_logs],
-                log_retention=log_retention,
+                log_retention=settings.log_retention,
                 log_encryption_key=self.logs_key.key,
                 removal_policy=removal_policy,
                 addon_versions=config.addon_versions,
@@ -105,7 +105,7 @@ class EksStack(cdk.Stack):
             self,
             "Karpenter",
             cluster=self.cluster.cluster,
-            props=_karpenter_props(config, discovery_tag, removal_policy, log_retention),
+            props=_karpenter_props(config, discovery_tag, settings),
         )
         # The controller runs on the system nodes and resolves AWS endpoints through CoreDNS: it
         # is installed after both and uninstalled before them (after its NodePools are gone).
@@ -133,7 +133,7 @@ class EksStack(cdk.Stack):
 
         self.fargate: EksFargate | None = None
         if config.fargate.enabled:
-            self.fargate = _fargate(self, config, vpc, removal_policy, log_retention)
+            self.fargate = _fargate(self, config, vpc)
             # The add-on's controller may land on a Karpenter node: it goes before the NodePools.
             if self.fargate.cloudwatch_addon is not None:
                 self.karpenter.add_workload(self.fargate.cloudwatch_addon)
@@ -183,12 +183,7 @@ def _gpu_nodegroup_props(config: NodeGroupConfig) -> BottlerocketNodegroupProps:
     )
 
 
-def _karpenter_props(
-    config: EksConfig,
-    discovery_tag: str,
-    removal_policy: cdk.RemovalPolicy,
-    log_retention: logs.RetentionDays,
-) -> KarpenterProps:
+def _karpenter_props(config: EksConfig, discovery_tag: str, settings: StageSettings) -> KarpenterProps:
     return KarpenterProps(
         discovery_tag_value=discovery_tag,
         # Two replicas need two system nodes (the chart keeps replicas on different hosts).
@@ -198,18 +193,12 @@ def _karpenter_props(
         node_class=NodeClassSpec(bottlerocket_version=config.karpenter.bottlerocket_version),
         node_pool=config.karpenter.general,
         gpu_node_pool=config.karpenter.gpu,
-        removal_policy=removal_policy,
-        cleanup_log_retention=log_retention,
+        removal_policy=settings.removal_policy,
+        cleanup_log_retention=settings.log_retention,
     )
 
 
-def _fargate(
-    stack: EksStack,
-    config: EksConfig,
-    vpc: ec2.IVpc,
-    removal_policy: cdk.RemovalPolicy,
-    log_retention: logs.RetentionDays,
-) -> EksFargate:
+def _fargate(stack: EksStack, config: EksConfig, vpc: ec2.IVpc) -> EksFargate:
     fargate, insights = config.fargate, config.container_insights
     return EksFargate(
         stack,
@@ -225,7 +214,7 @@ def _fargate(
             node_container_insights=insights.ec2_nodes,
             cloudwatch_addon_version=insights.addon_version,
             metadata_cache_ttl=fargate.metadata_cache_ttl,
-            log_retention=log_retention,
-            removal_policy=removal_policy,
+            log_retention=stack.settings.log_retention,
+            removal_policy=stack.settings.removal_policy,
         ),
     )

@@ -22,8 +22,7 @@ SUBNETS = {"public": ec2.SubnetType.PUBLIC, "private": ec2.SubnetType.PRIVATE_WI
 class ExpressModeStack(WebFrontEndStack):
     """The Express Mode service and the ingress rules that admit it to the data stores.
 
-    Takes `data_stores`, `image_tag`, `log_retention` and `removal_policy` as `WebFrontEndStack`
-    does. Attributes: `web`.
+    Takes `data_stores` and `image_tag` as `WebFrontEndStack` does. Attributes: `web`.
     """
 
     # The skeleton of AppRunnerStack (both extend WebFrontEndStack), over another construct and section.

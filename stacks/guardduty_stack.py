@@ -15,22 +15,22 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from constructs_lib.security import GuardDutyAgentEndpointCleanup, GuardDutyDetector, GuardDutyFindingAlerts
 from stacks.config.guardduty import GuardDutyConfig
 from stacks.keys import stack_key
+from stacks.stage import StageStack
 
 
-class GuardDutyStack(cdk.Stack):
+class GuardDutyStack(StageStack):
     """Composes the detector, the findings alerts and the agent endpoint cleanup.
 
     Attributes: `detector`, `findings`, `log_key`, `agent_endpoint_cleanup` (None when GuardDuty
     deploys no agents: Runtime Monitoring or its automated agents off, or features not managed).
     """
 
-    # The usual stack signature (as EksStack's): scope and id, then this stack's props by keyword.
+    # The usual stack signature (see StageStack), as EcsAnywhereStack's.
     def __init__(
         self,
         scope: Construct,
@@ -38,11 +38,10 @@ class GuardDutyStack(cdk.Stack):
         *,
         vpc: ec2.IVpc,
         config: GuardDutyConfig,
-        removal_policy: cdk.RemovalPolicy,
-        log_retention: logs.RetentionDays,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        log_retention, removal_policy = self.settings.log_retention, self.settings.removal_policy
         self.log_key = stack_key(
             self,
             "LogKey",

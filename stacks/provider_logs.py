@@ -13,10 +13,10 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_logs as logs
 
+from stacks.stage import StageSettings
 
-def own_provider_log_groups(
-    stack: cdk.Stack, *, retention: logs.RetentionDays, removal_policy: cdk.RemovalPolicy
-) -> list[logs.LogGroup]:
+
+def own_provider_log_groups(stack: cdk.Stack, settings: StageSettings) -> list[logs.LogGroup]:
     """Create the log groups of `stack`'s core custom resource providers; return them."""
     providers = [c for c in stack.node.find_all() if isinstance(c, cdk.CustomResourceProviderBase)]
     log_groups = []
@@ -27,8 +27,8 @@ def own_provider_log_groups(
             stack,
             f"{provider.node.id.replace(':', '')}Logs",
             log_group_name=cdk.Fn.join("", ["/aws/lambda/", handler.ref]),
-            retention=retention,
-            removal_policy=removal_policy,
+            retention=settings.log_retention,
+            removal_policy=settings.removal_policy,
         )
         log_groups.append(log_group)
     if log_groups:

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import aws_cdk as cdk
 from aws_cdk import aws_ecr as ecr
 from constructs import Construct
 
 from stacks.config.registry import RegistryConfig
 from stacks.registry_stack import creation_templates
+from stacks.stage import StageStack
 
 
-class RegistryReplicaStack(cdk.Stack):
+class RegistryReplicaStack(StageStack):
     """REPLICATION creation templates, their KMS key and their ECR role, in the destination region.
 
     One template per replicated namespace (`registry.replication.repository_prefixes` that end
@@ -36,14 +36,13 @@ class RegistryReplicaStack(cdk.Stack):
     immutable tags. Attributes: `key`, `templates`.
     """
 
-    # The Registry stack's signature without log_retention: nothing here writes logs.
+    # The usual stack signature (see StageStack): the registry section alone, as RegistryStack's.
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
         config: RegistryConfig,
-        removal_policy: cdk.RemovalPolicy,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -60,7 +59,6 @@ class RegistryReplicaStack(cdk.Stack):
             self,
             config,
             key_description="Encrypts the repositories that ECR replication creates in this region",
-            removal_policy=removal_policy,
         )
         for i, prefix in enumerate(prefixes):
             # IMMUTABLE, like the application repository the replicas come from: a replica

@@ -13,7 +13,6 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -29,9 +28,10 @@ from constructs_lib.ecr import (
 )
 from stacks.config.registry import RegistryConfig
 from stacks.keys import stack_key
+from stacks.stage import StageStack
 
 
-class RegistryStack(cdk.Stack):
+class RegistryStack(StageStack):
     """ECR for the whole account and region, plus the application repository.
 
     Attributes: `pull_through_cache` (`PullThroughCache`), `app_repository` (`ApplicationRepository`),
@@ -45,12 +45,10 @@ class RegistryStack(cdk.Stack):
         construct_id: str,
         *,
         config: RegistryConfig,
-        removal_policy: cdk.RemovalPolicy,
-        log_retention: logs.RetentionDays,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        sandbox = removal_policy == cdk.RemovalPolicy.DESTROY
+        removal_policy = self.settings.removal_policy
 
         self.scanning = EnhancedScanning(
             self,
@@ -90,7 +88,6 @@ class RegistryStack(cdk.Stack):
             config,
             key_description="Encrypts the application repository and the repositories ECR creates "
             "from templates",
-            removal_policy=removal_policy,
         )
         for upstream, prefix in self.pull_through_cache.prefixes.items():
             # MUTABLE: a cached tag follows its upstream (ECR re-points `nginx:stable` when the
@@ -126,7 +123,7 @@ class RegistryStack(cdk.Stack):
             removal_policy=removal_policy,
         )
 
-        if sandbox:
+        if self.settings.sandbox:
             # Cached and replicated repositories are not CloudFormation resources: delete them
             # with the stack, or they outlive the key they are encrypted with.
             targets = [
@@ -144,7 +141,7 @@ class RegistryStack(cdk.Stack):
                     for prefix in self.replication.repository_prefixes
                 ]
             self.cleanup = CreatedRepositoryCleanup(
-                self, "CreatedRepositoryCleanup", targets=targets, log_retention=log_retention
+                self, "CreatedRepositoryCleanup", targets=targets, log_retention=self.settings.log_retention
             )
             # Deleted first: after the rules and replication stop making repositories.
             self.cleanup.node.add_dependency(self.pull_through_cache, self.templates, self.key)
@@ -163,7 +160,7 @@ class RegistryStack(cdk.Stack):
 
 
 def creation_templates(
-    stack: cdk.Stack, config: RegistryConfig, *, key_description: str, removal_policy: cdk.RemovalPolicy
+    stack: StageStack, config: RegistryConfig, *, key_description: str
 ) -> tuple[kms.Key, RepositoryCreationTemplates]:
     """A region's repository key (`RepositoryKey`) and the creation templates that name it.
 
@@ -171,7 +168,9 @@ def creation_templates(
     one: a template and the key it names must be in the region where ECR creates the repository.
     The templates give what they create the registry's lifecycle policy.
     """
-    key = stack_key(stack, "RepositoryKey", description=key_description, removal_policy=removal_policy)
+    key = stack_key(
+        stack, "RepositoryKey", description=key_description, removal_policy=stack.settings.removal_policy
+    )
     templates = RepositoryCreationTemplates(
         stack,
         "CreationTemplates",

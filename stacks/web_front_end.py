@@ -25,6 +25,7 @@ from constructs_lib.web.sample import (
     VALKEY_VARIABLE,
 )
 from stacks.data_stores_stack import DataStoresStack
+from stacks.stage import StageStack
 
 
 class SampleProps(TypedDict):
@@ -38,7 +39,7 @@ class SampleProps(TypedDict):
     removal_policy: cdk.RemovalPolicy
 
 
-class WebFrontEndStack(cdk.Stack):
+class WebFrontEndStack(StageStack):
     """A front end of the web sample over the DataStores stack; the subclass creates the service.
 
     The subclass spreads `sample_props` into its construct's props, names the image tag, and calls
@@ -53,8 +54,6 @@ class WebFrontEndStack(cdk.Stack):
         *,
         data_stores: DataStoresStack,
         image_tag: str,
-        log_retention: logs.RetentionDays,
-        removal_policy: cdk.RemovalPolicy,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -70,8 +69,8 @@ class WebFrontEndStack(cdk.Stack):
                 VALKEY_READER_VARIABLE: valkey.reader_endpoint,
             },
             secrets={DATABASE_SECRET_VARIABLE: postgres.secret},
-            log_retention=log_retention,
-            removal_policy=removal_policy,
+            log_retention=self.settings.log_retention,
+            removal_policy=self.settings.removal_policy,
         )
 
     def admit(self, peer: ec2.ISecurityGroup, description: str) -> None:

@@ -13,8 +13,8 @@ from cdk_nag import AwsSolutionsChecks
 
 from constructs_lib.network import DualStackVpc
 from stacks.config import AppConfig
-from stacks.config.common import REMOVAL_POLICIES
 from stacks.ecs_fargate_stack import EcsFargateStack
+from stacks.stage import StageSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 CDK_CONTEXT: dict[str, object] = json.loads((ROOT / "cdk.json").read_text())["context"]
@@ -100,8 +100,6 @@ def build_app(
         pull_through_cache=cache,
         app_repository=repository,
         config=config.ecs,
-        log_retention_days=config.log_retention_days,
-        removal_policy=REMOVAL_POLICIES[config.removal_policy],
-        deletion_protection=config.deletion_protection,
+        settings=StageSettings.of(config),
     )
     return app, stack, cache

@@ -11,10 +11,11 @@ import aws_cdk as cdk
 import pytest
 
 import app as app_module  # noqa: F401  (puts the bundled Node first on PATH before jsii starts)
-from stacks.config.common import LOG_RETENTION_DAYS, REMOVAL_POLICIES
+from stacks.config.common import REMOVAL_POLICIES
 from stacks.config.loader import build
 from stacks.config.registry import RegistryConfig
 from stacks.registry_stack import RegistryStack
+from stacks.stage import StageSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
@@ -31,8 +32,9 @@ def make_registry(
         "Registry",
         env=ENV,
         config=build(RegistryConfig, dict(data or {}), "registry"),
-        removal_policy=REMOVAL_POLICIES[removal_policy],
-        log_retention=LOG_RETENTION_DAYS[7],
+        settings=StageSettings(
+            REMOVAL_POLICIES[removal_policy], log_retention_days=7, deletion_protection=False
+        ),
     )
 
 

@@ -14,6 +14,7 @@ import app as app_module
 from stacks.config import AppConfig, load_config
 from stacks.registry_replica_stack import RegistryReplicaStack
 from stacks.registry_stack import RegistryStack
+from stacks.stage import StageSettings
 from tests.conftest import Synthesized
 from tests.helpers import intrinsics, logical_id
 from tests.registry.conftest import CDK_CONTEXT, repository_arn
@@ -216,7 +217,12 @@ def test_fails_when_no_prefix_names_a_namespace() -> None:
     )
     with pytest.raises(ValueError, match=r"repository_prefixes must include a prefix ending in '/'"):
         RegistryReplicaStack(
-            cdk.App(), "RegistryReplica", config=config, removal_policy=cdk.RemovalPolicy.DESTROY
+            cdk.App(),
+            "RegistryReplica",
+            config=config,
+            settings=StageSettings(
+                cdk.RemovalPolicy.DESTROY, log_retention_days=7, deletion_protection=False
+            ),
         )
 
 
