@@ -85,6 +85,7 @@ class ExternalTestHost(Construct):
     Attributes: `instance`, `security_group`.
     """
 
+    # The library's construct signature (see constructs_lib/__init__.py), as SsmActivation's.
     def __init__(
         self,
         scope: Construct,
