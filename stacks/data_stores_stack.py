@@ -15,6 +15,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from constructs import Construct
 
+from constructs_lib._shared.log_key import logs_key_statement
 from constructs_lib._shared.resources import rotating_key
 from constructs_lib.data import (
     ServerlessPostgres,
@@ -51,8 +52,17 @@ class DataStoresStack(StageStack):
         self.key = rotating_key(
             self,
             "Key",
-            description="Encrypts the web feature's data stores, database credentials and database logs",
+            description="Encrypts the web data stores, their credentials and the stack's log groups",
             removal_policy=removal_policy,
+        )
+        # Also the image build's log group, which CloudFormation names `<StackName>-<LogicalId>-...`.
+        self.key.add_to_resource_policy(
+            logs_key_statement(
+                self,
+                f"{self.stack_name}-*",
+                sid="CloudWatchLogsForThisStacksGeneratedGroups",
+                url_suffix=True,
+            )
         )
         aurora, valkey = config.aurora, config.valkey
         self.postgres = ServerlessPostgres(
@@ -111,6 +121,7 @@ class DataStoresStack(StageStack):
                 multi_arch=True,
                 encryption_key=self.key,
                 log_retention=settings.log_retention,
+                log_encryption_key=self.key,
                 removal_policy=removal_policy,
             ),
         )

@@ -16,6 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
+from .._shared.log_key import logs_key_statement
 from .._shared.nag import acknowledge
 from .._shared.names import physical_name
 from .._shared.resources import log_group, rotating_key
@@ -138,13 +139,20 @@ class ServerlessPostgres(Construct):
             self, vpc, description="Aurora PostgreSQL: admits only the front ends given to admit()"
         )
         # Arguments by name, as DataStoresStack passes its props: different objects.
+        log_group_name = f"/aws/rds/cluster/{identifier}/postgresql"
         self.log_group = log_group(
             self,
             "PostgresqlLogs",
-            name=f"/aws/rds/cluster/{identifier}/postgresql",
+            name=log_group_name,
             encryption_key=self.key,
             retention=props.log_retention,
             removal_policy=kept,
+        )
+        # CloudWatch Logs may use a key only if the key policy admits it; admitted for this one
+        # group (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+        # An imported `encryption_key` keeps its own policy, which must say the same.
+        self.key.add_to_resource_policy(
+            logs_key_statement(self, log_group_name, sid="CloudWatchLogsForPostgresqlLogs", url_suffix=True)
         )
 
         self.cluster = rds.DatabaseCluster(
