@@ -15,7 +15,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from constructs import Construct
 
-from constructs_lib._shared.log_key import logs_key_statement
+from constructs_lib._shared.log_key import generated_names, logs_key_statement
 from constructs_lib._shared.resources import rotating_key
 from constructs_lib.data import (
     ServerlessPostgres,
@@ -59,7 +59,7 @@ class DataStoresStack(StageStack):
         self.key.add_to_resource_policy(
             logs_key_statement(
                 self,
-                f"{self.stack_name}-*",
+                generated_names(self),
                 sid="CloudWatchLogsForThisStacksGeneratedGroups",
                 url_suffix=True,
             )

@@ -11,42 +11,42 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 
+from constructs_lib._shared.log_key import admit_log_group
 from tests.conftest import Synthesized
+from tests.helpers import render
 
-ACCOUNT = "111122223333"
+ACCOUNT = "<AWS::AccountId>"
 
 
-def render(value: Any, region: str, stack_name: str = "") -> str:
-    """A template value as a string, with the pseudo parameters filled in."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return str(separator).join(render(part, region, stack_name) for part in parts)
-    if isinstance(value, dict) and "Ref" in value:
-        pseudo = {
-            "AWS::AccountId": ACCOUNT,
-            "AWS::Region": region,
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
-            "AWS::StackName": stack_name,
-        }
-        return pseudo.get(value["Ref"], f"<{value['Ref']}>")
-    return f"<{value}>"
+def text(value: Any, region: str, stack_name: str = "") -> str:
+    """`tests.helpers.render` with the pseudo parameters that name the region, the partition, the
+    URL suffix and the stack filled in (the account stays `<AWS::AccountId>` on both sides)."""
+    rendered = render(value)
+    for pseudo, actual in (
+        ("<AWS::Region>", region),
+        ("<AWS::Partition>", "aws"),
+        ("<AWS::URLSuffix>", "amazonaws.com"),
+        ("<AWS::StackName>", stack_name),
+    ):
+        rendered = rendered.replace(pseudo, actual)
+    return rendered
 
 
 def logs_patterns(key: dict[str, Any], region: str, stack_name: str = "") -> list[str]:
     """The log-group ARN patterns for which the key's policy admits CloudWatch Logs."""
     patterns: list[str] = []
     for statement in key["Properties"]["KeyPolicy"]["Statement"]:
-        service = render(statement.get("Principal", {}).get("Service", ""), region)
+        service = text(statement.get("Principal", {}).get("Service", ""), region)
         if statement["Effect"] != "Allow" or service != f"logs.{region}.amazonaws.com":
             continue
         context = statement.get("Condition", {}).get("ArnLike", {}).get("kms:EncryptionContext:aws:logs:arn")
         values = context if isinstance(context, list) else [context]
-        patterns += [render(value, region, stack_name) for value in values if value is not None]
+        patterns += [text(value, region, stack_name) for value in values if value is not None]
     return patterns
 
 
@@ -67,7 +67,7 @@ def test_every_encrypted_log_group_has_a_key_that_admits_it(
             (key_id, _) = group["Properties"]["KmsKeyId"]["Fn::GetAtt"]
             name = group["Properties"].get("LogGroupName")
             # CloudFormation names an unnamed group `<StackName>-<LogicalId>-<suffix>`.
-            rendered = render(name, region) if name else f"{stack.stack_name}-{logical_id}-AbCdEf123456"
+            rendered = text(name, region) if name else f"{stack.stack_name}-{logical_id}-AbCdEf123456"
             arn = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{rendered}"
             patterns = logs_patterns(resources[key_id], region, stack.stack_name)
             if not any(fnmatchcase(arn, pattern) for pattern in patterns):
@@ -108,3 +108,14 @@ def test_the_check_sees_a_key_that_does_not_admit_its_group() -> None:
     assert patterns == [f"arn:aws:logs:ap-northeast-1:{ACCOUNT}:log-group:s-*"]
     assert fnmatchcase(f"arn:aws:logs:ap-northeast-1:{ACCOUNT}:log-group:s-Logs-1", patterns[0])
     assert not fnmatchcase(f"arn:aws:logs:ap-northeast-1:{ACCOUNT}:log-group:/aws/rds/x", patterns[0])
+
+
+def test_a_log_group_is_admitted_by_a_plain_name_only() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    key = kms.Key(stack, "Key")
+    group = logs.LogGroup(stack, "Logs", encryption_key=key)
+    for name in ("", stack.stack_id):
+        with pytest.raises(
+            ValueError, match=r"^name must be a plain, non-empty log group name, not a token, got"
+        ):
+            admit_log_group(key, group, sid="Logs", name=name)

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .resources import rotating_key
@@ -24,6 +26,34 @@ def log_group_arn(scope: Construct, name: str) -> str:
     """The ARN that CloudWatch Logs puts in the encryption context for group `name` (or a `*` pattern)."""
     stack = cdk.Stack.of(scope)
     return f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{name}"
+
+
+def generated_names(scope: Construct, group: logs.LogGroup | None = None) -> str:
+    """The names CloudFormation gives the log groups of `scope`'s stack that have no name of their own,
+    `<StackName>-<LogicalId>-<suffix>`, as a pattern: every such group's, or with `group` that one's.
+
+    A key policy cannot name a group's own ARN (the group refers to the key: a cycle), so it names
+    the group's name the way CloudFormation will make it.
+    """
+    stack = cdk.Stack.of(scope)
+    if group is None:
+        return f"{stack.stack_name}-*"
+    return f"{stack.stack_name}-{stack.get_logical_id(group.node.default_child)}-*"  # type: ignore[arg-type]
+
+
+def admit_log_group(key: kms.IKey, group: logs.LogGroup, *, sid: str, name: str | None = None) -> None:
+    """Let this region's CloudWatch Logs use `key` for `group` alone: by `name`, the fixed name the
+    group was given, or else by the name CloudFormation makes for it (`generated_names`).
+
+    CloudWatch Logs uses a key only if its policy admits it; a group whose key does not fails to
+    create. A key imported from elsewhere keeps its own policy, which must say the same.
+    """
+    if name is not None and (not name or cdk.Token.is_unresolved(name)):
+        # A reference to the group itself would make the key and the group depend on each other.
+        raise ValueError(f"name must be a plain, non-empty log group name, not a token, got {name!r}")
+    key.add_to_resource_policy(
+        logs_key_statement(group, name or generated_names(group, group), sid=sid, url_suffix=True)
+    )
 
 
 def logs_key_statement(
@@ -88,7 +118,7 @@ class LogEncryptionKey(Construct):
         self.key.add_to_resource_policy(
             logs_key_statement(
                 self,
-                f"{stack.stack_name}-*",
+                generated_names(self),
                 sid="CloudWatchLogsForThisStacksGeneratedGroups",
                 url_suffix=True,
             )

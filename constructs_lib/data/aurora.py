@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
-from .._shared.log_key import logs_key_statement
+from .._shared.log_key import admit_log_group
 from .._shared.nag import acknowledge
 from .._shared.names import physical_name
 from .._shared.resources import log_group, rotating_key
@@ -148,12 +148,7 @@ class ServerlessPostgres(Construct):
             retention=props.log_retention,
             removal_policy=kept,
         )
-        # CloudWatch Logs may use a key only if the key policy admits it; admitted for this one
-        # group (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
-        # An imported `encryption_key` keeps its own policy, which must say the same.
-        self.key.add_to_resource_policy(
-            logs_key_statement(self, log_group_name, sid="CloudWatchLogsForPostgresqlLogs", url_suffix=True)
-        )
+        admit_log_group(self.key, self.log_group, name=log_group_name, sid="CloudWatchLogsForPostgresqlLogs")
 
         self.cluster = rds.DatabaseCluster(
             self,

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import aws_cdk as cdk
 from constructs import Construct
 
-from .._shared.log_key import logs_key_statement
+from .._shared.log_key import generated_names, logs_key_statement
 from .._shared.resources import fixed_name_removal, rotating_key
 
 
@@ -56,7 +56,7 @@ class LogEncryptionKey(Construct):
             # deploy that rolls back leaves no key that nothing uses.
             removal_policy=fixed_name_removal(removal_policy),
         )
-        patterns = [f"{stack.stack_name}-*"]
+        patterns = [generated_names(self)]
         for name in log_group_names:
             if not name or cdk.Token.is_unresolved(name):
                 # A reference to the group itself would make the key and the group depend on each other.

@@ -23,7 +23,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .._shared.log_key import logs_key_statement
+from .._shared.log_key import generated_names, logs_key_statement
 from .._shared.resources import log_group, rotating_key
 
 # Tags by which the AWS Load Balancer Controller finds subnets for internet-facing and internal
@@ -250,16 +250,14 @@ class DualStackVpc(Construct):
     def _flow_log_key(self, removal_policy: cdk.RemovalPolicy) -> kms.Key:
         """A rotating key that CloudWatch Logs may use for this stack's generated group names only.
 
-        The condition cannot name the group's own ARN (the group refers to the key: a cycle), so
-        it names what CloudFormation calls a group without a name: `<StackName>-<LogicalId>-<random>`.
+        The condition names the group the way CloudFormation names it (`generated_names`):
         https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
         """
-        stack = cdk.Stack.of(self)
         key = rotating_key(
             self, "FlowLogKey", description="Encrypts the VPC flow log group", removal_policy=removal_policy
         )
         key.add_to_resource_policy(
-            logs_key_statement(self, f"{stack.stack_name}-*", sid="CloudWatchLogsForThisStacksGroups")
+            logs_key_statement(self, generated_names(self), sid="CloudWatchLogsForThisStacksGroups")
         )
         return key
 

@@ -26,12 +26,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
-from .._shared.log_key import logs_key_statement
+from .._shared.log_key import admit_log_group
 from .._shared.nag import acknowledge
 from .._shared.resources import log_group, rotating_key, service_role
 from .._shared.security_groups import client_security_group
@@ -128,19 +127,7 @@ class ExpressWebService(Construct):
             retention=props.log_retention,
             removal_policy=props.removal_policy,
         )
-        # CloudWatch Logs may use the key only if its policy admits it: for this group only, whose
-        # name CloudFormation makes as `<StackName>-<LogicalId>-<suffix>`
-        # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
-        stack = cdk.Stack.of(self)
-        group_id = stack.get_logical_id(self.log_group.node.default_child)  # type: ignore[arg-type]
-        key.add_to_resource_policy(
-            logs_key_statement(
-                self,
-                f"{stack.stack_name}-{group_id}-*",
-                sid="CloudWatchLogsForTheServiceLogs",
-                url_suffix=True,
-            )
-        )
+        admit_log_group(key, self.log_group, sid="CloudWatchLogsForTheServiceLogs")
         self.cluster = ecs.CfnCluster(self, "Cluster")
         acknowledge(
             self.cluster,

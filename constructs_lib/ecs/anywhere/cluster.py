@@ -14,7 +14,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ..._shared.log_key import logs_key_statement
+from ..._shared.log_key import generated_names, logs_key_statement
 from ..._shared.nag import acknowledge
 from ..._shared.resources import log_group, rotating_key, service_role
 from .._exec import audited_exec
@@ -56,7 +56,6 @@ class ExternalCluster(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         props = props or ExternalClusterProps()
-        stack = cdk.Stack.of(self)
 
         self.key = rotating_key(
             self,
@@ -66,7 +65,7 @@ class ExternalCluster(Construct):
         )
         # Log groups made by CloudFormation without a name are named `<StackName>-<LogicalId>-<suffix>`.
         self.key.add_to_resource_policy(
-            logs_key_statement(self, f"{stack.stack_name}-*", sid="CloudWatchLogsForThisStacksGroups")
+            logs_key_statement(self, generated_names(self), sid="CloudWatchLogsForThisStacksGroups")
         )
         # Arguments by name, as AppRunnerWebService's LogCleanup call looks: nothing shared.
         self.exec_log_group = log_group(
