@@ -15,7 +15,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from constructs import Construct
 
-from constructs_lib._shared.log_key import generated_names, logs_key_statement
+from constructs_lib._shared.log_key import admit_generated_groups
 from constructs_lib._shared.resources import rotating_key
 from constructs_lib.data import (
     ServerlessPostgres,
@@ -55,15 +55,8 @@ class DataStoresStack(StageStack):
             description="Encrypts the web data stores, their credentials and the stack's log groups",
             removal_policy=removal_policy,
         )
-        # Also the image build's log group, which CloudFormation names `<StackName>-<LogicalId>-...`.
-        self.key.add_to_resource_policy(
-            logs_key_statement(
-                self,
-                generated_names(self),
-                sid="CloudWatchLogsForThisStacksGeneratedGroups",
-                url_suffix=True,
-            )
-        )
+        # Also the image build's log group, whose name CloudFormation makes.
+        admit_generated_groups(self.key, self)
         aurora, valkey = config.aurora, config.valkey
         self.postgres = ServerlessPostgres(
             self,

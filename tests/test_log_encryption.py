@@ -16,7 +16,7 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 
-from constructs_lib._shared.log_key import admit_log_group
+from constructs_lib._shared.log_key import admit_group
 from tests.conftest import Synthesized
 from tests.helpers import render
 
@@ -118,4 +118,4 @@ def test_a_log_group_is_admitted_by_a_plain_name_only() -> None:
         with pytest.raises(
             ValueError, match=r"^name must be a plain, non-empty log group name, not a token, got"
         ):
-            admit_log_group(key, group, sid="Logs", name=name)
+            admit_group(key, group, sid="Logs", name=name)

@@ -41,7 +41,17 @@ def generated_names(scope: Construct, group: logs.LogGroup | None = None) -> str
     return f"{stack.stack_name}-{stack.get_logical_id(group.node.default_child)}-*"  # type: ignore[arg-type]
 
 
-def admit_log_group(key: kms.IKey, group: logs.LogGroup, *, sid: str, name: str | None = None) -> None:
+def admit_generated_groups(key: kms.IKey, scope: Construct) -> None:
+    """Let this region's CloudWatch Logs use `key` for every group of `scope`'s stack that
+    CloudFormation names (`generated_names`), and for no other group."""
+    key.add_to_resource_policy(
+        logs_key_statement(
+            scope, generated_names(scope), sid="CloudWatchLogsForThisStacksGeneratedGroups", url_suffix=True
+        )
+    )
+
+
+def admit_group(key: kms.IKey, group: logs.LogGroup, *, sid: str, name: str | None = None) -> None:
     """Let this region's CloudWatch Logs use `key` for `group` alone: by `name`, the fixed name the
     group was given, or else by the name CloudFormation makes for it (`generated_names`).
 
@@ -115,14 +125,7 @@ class LogEncryptionKey(Construct):
             description=f"Encrypts the CloudWatch log groups of stack {stack.stack_name}",
             removal_policy=removal_policy,
         )
-        self.key.add_to_resource_policy(
-            logs_key_statement(
-                self,
-                generated_names(self),
-                sid="CloudWatchLogsForThisStacksGeneratedGroups",
-                url_suffix=True,
-            )
-        )
+        admit_generated_groups(self.key, self)
         for name in log_group_names:
             self.admit_log_group(name)
 

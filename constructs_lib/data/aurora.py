@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
-from .._shared.log_key import admit_log_group
+from .._shared.log_key import admit_group
 from .._shared.nag import acknowledge
 from .._shared.names import physical_name
 from .._shared.resources import log_group, rotating_key
@@ -148,7 +148,7 @@ class ServerlessPostgres(Construct):
             retention=props.log_retention,
             removal_policy=kept,
         )
-        admit_log_group(self.key, self.log_group, name=log_group_name, sid="CloudWatchLogsForPostgresqlLogs")
+        admit_group(self.key, self.log_group, name=log_group_name, sid="CloudWatchLogsForPostgresqlLogs")
 
         self.cluster = rds.DatabaseCluster(
             self,

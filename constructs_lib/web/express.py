@@ -30,7 +30,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
-from .._shared.log_key import admit_log_group
+from .._shared.log_key import admit_group
 from .._shared.nag import acknowledge
 from .._shared.resources import log_group, rotating_key, service_role
 from .._shared.security_groups import client_security_group
@@ -127,7 +127,7 @@ class ExpressWebService(Construct):
             retention=props.log_retention,
             removal_policy=props.removal_policy,
         )
-        admit_log_group(key, self.log_group, sid="CloudWatchLogsForTheServiceLogs")
+        admit_group(key, self.log_group, sid="CloudWatchLogsForTheServiceLogs")
         self.cluster = ecs.CfnCluster(self, "Cluster")
         acknowledge(
             self.cluster,

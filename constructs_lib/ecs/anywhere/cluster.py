@@ -51,6 +51,7 @@ class ExternalCluster(Construct):
     Attributes: `cluster`, `instance_role`, `key`, `exec_log_group`.
     """
 
+    # The library's construct signature (see constructs_lib/__init__.py), as FargateCluster's.
     def __init__(
         self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, props: ExternalClusterProps | None = None
     ) -> None:
